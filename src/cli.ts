@@ -1,0 +1,63 @@
+import { Command, CommanderError, Option } from "commander";
+import type { Deps } from "./deps.ts";
+import { ConfigError, ExitCode, type ExitCodeValue } from "./errors.ts";
+import { VERSION } from "./version.ts";
+import { register as registerDetect } from "./commands/detect.ts";
+
+/**
+ * A command's action returns the exit code it wants (0 ok, 3 partial, …) or throws. Commands are
+ * registered here in the order `--help` lists them.
+ */
+export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: ExitCodeValue) => void) => void;
+
+const registrars: CommandRegistrar[] = [registerDetect];
+
+/** Options every command shares; `-f` may repeat. */
+export interface CommonOptions {
+  file?: string[];
+  app?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("-f, --file <file>", "compose file (repeat to merge several)").argParser(collect))
+    .option("--app <name>", "compose project name (finds the running project when no -f is given)")
+    .option("--json", "print one JSON document on stdout")
+    .option("-v, --verbose", "more detail on stderr");
+}
+
+export function addTargetOption(cmd: Command): Command {
+  return cmd.option("--target <url>", "where sets live: a directory, file:///abs or s3://bucket/prefix (default ./backups or SDBACKUP_TARGET)");
+}
+
+/** Parses argv and runs one command. Resolves to the exit code; throws SdbackupErrors. */
+export async function runCli(argv: string[], deps: Deps): Promise<ExitCodeValue> {
+  let exit: ExitCodeValue = ExitCode.ok;
+  const program = new Command("sdbackup")
+    .description("Back up and restore the data of docker compose applications")
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.out(s.replace(/\n$/, "")), writeErr: (s) => process.stderr.write(s) });
+  for (const register of registrars) register(program, deps, (code) => (exit = code));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.ok;
+      if (err.code === "commander.help") return ExitCode.usage;
+      // commander already printed its message to stderr
+      throw new ConfigError(err.message.replace(/^error: /, ""), { context: { printed: true } });
+    }
+    throw err;
+  }
+  return exit;
+}
+
+// --- internal ---
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,0 +1,28 @@
+/** The `simpledeploy.backup.*` labels sdbackup reads (documented in docs/labels.md). */
+export const LABEL = {
+  strategy: "simpledeploy.backup.strategy",
+  paths: "simpledeploy.backup.paths",
+  stop: "simpledeploy.backup.stop",
+  pause: "simpledeploy.backup.pause",
+  databases: "simpledeploy.backup.databases",
+  user: "simpledeploy.backup.user",
+  passwordEnv: "simpledeploy.backup.password-env",
+  retention: "simpledeploy.backup.retention",
+  consistent: "simpledeploy.backup.consistent",
+  schedule: "simpledeploy.backup.schedule",
+  pre: "simpledeploy.backup.pre",
+  post: "simpledeploy.backup.post",
+  restorePre: "simpledeploy.backup.restore.pre",
+  restorePost: "simpledeploy.backup.restore.post",
+  hooksOnError: "simpledeploy.backup.hooks.on-error",
+  hookTimeout: "simpledeploy.backup.hooks.timeout",
+} as const;
+
+/** `a, b ,c` → `["a","b","c"]`; empty entries dropped. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+}

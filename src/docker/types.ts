@@ -1,0 +1,89 @@
+import type { Readable } from "node:stream";
+
+/**
+ * The narrow part of the Docker Engine API that sdbackup uses. Only `src/docker/` imports dockerode;
+ * strategies and commands depend on this interface.
+ *
+ * Every method that can run long takes a `signal`; an aborted signal MUST make the call reject with
+ * the signal's reason and MUST release the underlying HTTP connection.
+ */
+export interface ContainerSummary {
+  id: string;
+  /** Name without the leading slash. */
+  name: string;
+  image: string;
+  /** `running`, `exited`, `paused`, … */
+  state: string;
+  labels: Record<string, string>;
+  /** `com.docker.compose.service`, when set. */
+  service?: string;
+  /** `com.docker.compose.project`, when set. */
+  project?: string;
+}
+
+export interface ContainerMount {
+  type: string;
+  /** Volume name for `volume` mounts, host path for `bind` mounts. */
+  name?: string;
+  source: string;
+  destination: string;
+  rw: boolean;
+}
+
+export interface ContainerDetails extends ContainerSummary {
+  /** `KEY=value` pairs from the container config, parsed. */
+  env: Record<string, string>;
+  cmd: string[];
+  entrypoint: string[];
+  mounts: ContainerMount[];
+  running: boolean;
+  paused: boolean;
+}
+
+export interface ExecOptions {
+  /** Extra environment for the process. Secrets go here, never into argv. */
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+  /** Bytes written to the process' stdin; stdin is closed when this stream ends. */
+  stdin?: Readable;
+  /** Values to replace with `***` wherever argv or stderr is reported. */
+  secrets?: string[];
+  /** Service name used in error messages. */
+  service?: string;
+  signal: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface DockerApi {
+  /** Containers (running or not) whose labels include every `label=value` given. */
+  listContainers(labels: Record<string, string>, opts: { signal: AbortSignal }): Promise<ContainerSummary[]>;
+  inspect(id: string, opts: { signal: AbortSignal }): Promise<ContainerDetails>;
+
+  /**
+   * Runs `argv` in the container without a TTY and returns its stdout as a stream.
+   * The stream MUST end only after the exit code, read from exec inspect, is 0; otherwise it MUST
+   * be destroyed with a {@link StrategyError} carrying the redacted argv, exit code and stderr tail.
+   * Backpressure MUST reach the engine (no unbounded buffering). Destroying the stream or aborting
+   * the signal MUST terminate the process inside the container.
+   */
+  execStream(id: string, argv: string[], opts: ExecOptions): Readable;
+
+  /** Runs `argv` to completion, buffering output (for small outputs only). Never throws on exit code. */
+  exec(id: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
+
+  /** A tar stream of `path` (a file or a directory, the archive's top entry named after its basename). */
+  getArchive(id: string, path: string, opts: { signal: AbortSignal }): Promise<Readable>;
+  /** Extracts a tar stream into the directory `path`, which MUST exist. */
+  putArchive(id: string, path: string, tar: Readable, opts: { signal: AbortSignal }): Promise<void>;
+
+  stop(id: string, opts: { signal: AbortSignal; timeoutSeconds?: number }): Promise<void>;
+  start(id: string, opts: { signal: AbortSignal }): Promise<void>;
+  pause(id: string, opts: { signal: AbortSignal }): Promise<void>;
+  unpause(id: string, opts: { signal: AbortSignal }): Promise<void>;
+}

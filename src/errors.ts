@@ -1,0 +1,173 @@
+/**
+ * Every failure the user can see is an {@link SdbackupError}: a stable `code`, a message, an optional
+ * `hint` telling the user what to do, and the `cause` chain. `main.ts` maps `exitCode` to the process
+ * exit status; nothing else exits.
+ */
+
+/** Documented exit codes (docs/cli.md). */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  partial: 3,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  context?: Record<string, unknown>;
+}
+
+export class SdbackupError extends Error {
+  override name = "SdbackupError";
+  readonly code: string;
+  readonly hint?: string;
+  readonly context?: Record<string, unknown>;
+  readonly exitCode: ExitCodeValue;
+
+  constructor(code: string, message: string, exitCode: ExitCodeValue, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.exitCode = exitCode;
+    if (opts.hint !== undefined) this.hint = opts.hint;
+    if (opts.context !== undefined) this.context = opts.context;
+  }
+}
+
+/** Bad flags, bad labels, bad environment: the user must change the invocation (exit 2). */
+export class ConfigError extends SdbackupError {
+  override name = "ConfigError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_CONFIG", message, ExitCode.usage, opts);
+  }
+}
+
+/** A compose file that cannot be read, parsed or interpolated (exit 2). */
+export class ComposeError extends SdbackupError {
+  override name = "ComposeError";
+  readonly file?: string;
+  readonly line?: number;
+  constructor(message: string, opts: ErrorOptions & { file?: string; line?: number } = {}) {
+    const where = opts.file ? `${opts.file}${opts.line ? `:${opts.line}` : ""}: ` : "";
+    super("E_COMPOSE", where + message, ExitCode.usage, opts);
+    if (opts.file !== undefined) this.file = opts.file;
+    if (opts.line !== undefined) this.line = opts.line;
+  }
+}
+
+/** The Docker engine is unreachable or refused an API call (exit 1). */
+export class DockerError extends SdbackupError {
+  override name = "DockerError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_DOCKER", message, ExitCode.failed, opts);
+  }
+}
+
+/** Details of a command that ran inside a container. `argv` is already redacted. */
+export interface ExecFailure {
+  service?: string;
+  container: string;
+  argv: string[];
+  exitCode: number | null;
+  stderrTail: string;
+  durationMs?: number;
+}
+
+const EXIT_MEANINGS: Record<number, string> = {
+  126: "not executable",
+  127: "command not found",
+  137: "killed",
+  143: "terminated",
+};
+
+/** A dump or restore command failed inside a container (exit 1). */
+export class StrategyError extends SdbackupError {
+  override name = "StrategyError";
+  readonly exec?: ExecFailure;
+  /** "pg_dump exited 127 (command not found) in service db" */
+  readonly shortMessage: string;
+
+  constructor(message: string, opts: ErrorOptions & { exec?: ExecFailure } = {}) {
+    const ex = opts.exec;
+    let short = message;
+    let hint = opts.hint;
+    if (ex) {
+      const tool = ex.argv[0] ?? "command";
+      const meaning = ex.exitCode !== null ? EXIT_MEANINGS[ex.exitCode] : undefined;
+      const where = ex.service ? ` in service ${ex.service}` : ` in container ${ex.container.slice(0, 12)}`;
+      short = `${message}: ${tool} exited ${ex.exitCode ?? "?"}${meaning ? ` (${meaning})` : ""}${where}`;
+      if (!hint && ex.exitCode === 127) hint = `the image has no ${tool}; set simpledeploy.backup.strategy or use an image that ships it`;
+    }
+    const lines = ex ? relevantStderr(ex.stderrTail) : [];
+    const full = lines.length ? `${short}\n  command: ${ex!.argv.join(" ")}\n  ${lines.join("\n  ")}` : short;
+    super("E_STRATEGY", full, ExitCode.failed, { ...opts, ...(hint ? { hint } : {}) });
+    this.shortMessage = short;
+    if (ex) this.exec = ex;
+  }
+}
+
+/** A target (local directory, S3 bucket) failed or refused an operation (exit 1). */
+export class TargetError extends SdbackupError {
+  override name = "TargetError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_TARGET", message, ExitCode.failed, opts);
+  }
+}
+
+/** An artifact does not match its manifest (checksum, size, format) (exit 1). */
+export class IntegrityError extends SdbackupError {
+  override name = "IntegrityError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_INTEGRITY", message, ExitCode.failed, opts);
+  }
+}
+
+/** The user interrupted (SIGINT/SIGTERM) or the operation was aborted (exit 130). */
+export class CancelledError extends SdbackupError {
+  override name = "CancelledError";
+  constructor(message = "interrupted", opts?: ErrorOptions) {
+    super("E_CANCELLED", message, ExitCode.interrupted, opts);
+  }
+}
+
+/** Something that should never happen: a bug in sdbackup (exit 1). */
+export class InternalError extends SdbackupError {
+  override name = "InternalError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_INTERNAL", message, ExitCode.failed, { hint: "this is a bug in sdbackup, please report it", ...opts });
+  }
+}
+
+/** Maps any thrown value to an exit code; unknown errors are failures. */
+export function exitCodeFor(err: unknown): ExitCodeValue {
+  if (err instanceof SdbackupError) return err.exitCode;
+  if (isAbortError(err)) return ExitCode.interrupted;
+  return ExitCode.failed;
+}
+
+export function isAbortError(err: unknown): boolean {
+  return err instanceof CancelledError || (err instanceof Error && err.name === "AbortError");
+}
+
+/** Throws the signal's reason as a CancelledError when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  const reason: unknown = signal.reason;
+  throw reason instanceof SdbackupError ? reason : new CancelledError("aborted", { cause: reason });
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof StrategyError) return err.shortMessage;
+  return err instanceof Error ? err.message : String(err);
+}
+
+// --- internal ---
+
+/** Lines that explain a failure; noise such as progress output is dropped. At most 20 lines. */
+function relevantStderr(tail: string): string[] {
+  const lines = tail.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const hits = lines.filter((l) => /error|fail|fatal|denied|not found|no such|invalid|could not|unable/i.test(l));
+  return (hits.length ? hits : lines).slice(-20);
+}

@@ -1,0 +1,75 @@
+import type { Readable } from "node:stream";
+import type { ComposeService } from "../compose/model.ts";
+import type { ContainerDetails, DockerApi } from "../docker/types.ts";
+import type { Logger } from "../ui/logger.ts";
+
+export type StrategyName = "postgres" | "mysql" | "mariadb" | "mongo" | "redis" | "sqlite" | "volume";
+
+/** Why a service got its strategy. */
+export type DetectionSource = "label" | "image" | "volumes";
+
+/** The outcome of detection for one service (pure data, printed by `detect`). */
+export interface Detection {
+  strategy: StrategyName;
+  source: DetectionSource;
+  /** 0..1: 1 for an explicit label, lower for guesses from the image name or mounts. */
+  confidence: number;
+  /** Paths inside the container the strategy reads (volume, sqlite); empty for dump-based ones. */
+  paths: string[];
+  warnings: string[];
+}
+
+/** What a strategy gets at run time. */
+export interface RunContext {
+  docker: DockerApi;
+  /** The compose service, or one built from the container when the compose files are unreadable. */
+  service: ComposeService;
+  container: ContainerDetails;
+  detection: Detection;
+  /** Secret values resolved so far; every value here MUST be redacted from output. */
+  secrets: SecretRegistry;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Collects secret values so that errors and logs can redact them. */
+export interface SecretRegistry {
+  add(value: string | undefined): void;
+  values(): string[];
+}
+
+/**
+ * A strategy knows how to recognise one kind of data service and how to stream its data out of,
+ * and back into, a running container.
+ *
+ * - `matchImage` and `inspect` MUST be pure: no I/O, same answer for the same input.
+ * - `backup` MUST return a stream that ends only when the dump is complete and the dump command
+ *   exited 0; on any failure the stream MUST error instead of ending, so that the target never
+ *   commits a partial artifact. Secrets MUST travel in the exec environment or a file, never argv.
+ * - `restore` MUST fail (reject) when any step fails and SHOULD leave the data as it was then
+ *   (single transaction, or replace-after-validate). It MUST NOT consume `input` past an error.
+ *   Containers it stops MUST be started again before it settles, also on failure or abort.
+ * - Both MUST honour `ctx.signal` and terminate work inside the container when it aborts.
+ */
+export interface Strategy {
+  readonly name: StrategyName;
+  /** Artifact extension before compression: `pgdump`, `sql`, `tar`, `rdb`, `archive`, `sqlite`. */
+  readonly ext: string;
+  /** Human summary shown by `detect` and docs. */
+  readonly description: string;
+  /**
+   * Confidence 0..1 that an image repository (last path segment, lowercased, no tag or digest)
+   * runs this kind of service; 0 for no match.
+   */
+  matchImage(repo: string): number;
+  /** Pure look at a service: warnings such as missing credentials, and paths for path-based kinds. */
+  inspect(service: ComposeService, labels: Record<string, string>): { paths?: string[]; warnings: string[] };
+  backup(ctx: RunContext): Promise<Readable>;
+  restore(ctx: RunContext, input: Readable): Promise<void>;
+  /**
+   * Checks an uncompressed artifact without any container (used by `verify` and before every
+   * restore touches data): format magic, archive structure, unsafe paths. MUST consume `input`
+   * entirely and reject with an IntegrityError that says what is wrong.
+   */
+  validate(input: Readable, detection: Pick<Detection, "paths">): Promise<void>;
+}
