@@ -3,6 +3,9 @@ import type { Deps } from "./deps.ts";
 import { ConfigError, ExitCode, type ExitCodeValue } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { register as registerDetect } from "./commands/detect.ts";
+import { register as registerBackup } from "./commands/backup.ts";
+import { register as registerRestore } from "./commands/restore.ts";
+import { register as registerList } from "./commands/list.ts";
 
 /**
  * A command's action returns the exit code it wants (0 ok, 3 partial, …) or throws. Commands are
@@ -10,7 +13,7 @@ import { register as registerDetect } from "./commands/detect.ts";
  */
 export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: ExitCodeValue) => void) => void;
 
-const registrars: CommandRegistrar[] = [registerDetect];
+const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList];
 
 /** Options every command shares; `-f` may repeat. */
 export interface CommonOptions {
@@ -58,6 +61,6 @@ export async function runCli(argv: string[], deps: Deps): Promise<ExitCodeValue>
 
 // --- internal ---
 
-function collect(value: string, previous: string[] | undefined): string[] {
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }

@@ -108,11 +108,14 @@ export class StrategyError extends SdbackupError {
   }
 }
 
-/** A target (local directory, S3 bucket) failed or refused an operation (exit 1). */
+/**
+ * A target (local directory, S3 bucket) failed or refused an operation (exit 1). `code` is
+ * `E_TARGET` unless overridden, e.g. `E_NOT_FOUND` for a missing object.
+ */
 export class TargetError extends SdbackupError {
   override name = "TargetError";
-  constructor(message: string, opts?: ErrorOptions) {
-    super("E_TARGET", message, ExitCode.failed, opts);
+  constructor(message: string, opts: ErrorOptions & { code?: "E_TARGET" | "E_NOT_FOUND" } = {}) {
+    super(opts.code ?? "E_TARGET", message, ExitCode.failed, opts);
   }
 }
 

@@ -55,7 +55,7 @@ function expand(s: string, ctx: Ctx): string {
       i = dollar + 2;
     } else if (next === "{") {
       const end = closingBrace(s, dollar + 2, ctx);
-      out += braced(s.slice(dollar + 2, end), ctx, dollar);
+      out += braced(s.slice(dollar + 2, end), ctx);
       i = end + 1;
     } else {
       NAME.lastIndex = dollar + 1;
@@ -86,13 +86,13 @@ function closingBrace(s: string, from: number, ctx: Ctx): number {
       depth--;
     }
   }
-  throw invalid(ctx, from - 2);
+  throw invalid(ctx);
 }
 
-function braced(body: string, ctx: Ctx, at: number): string {
+function braced(body: string, ctx: Ctx): string {
   NAME.lastIndex = 0;
   const m = NAME.exec(body);
-  if (!m) throw invalid(ctx, at);
+  if (!m) throw invalid(ctx);
   const name = m[0];
   const rest = body.slice(name.length);
   if (rest === "") return plain(name, ctx);
@@ -111,7 +111,7 @@ function braced(body: string, ctx: Ctx, at: number): string {
       if (missing) throw required(name, expand(arg, ctx), ctx);
       return raw ?? "";
     default:
-      throw invalid(ctx, at);
+      throw invalid(ctx);
   }
 }
 
@@ -129,8 +129,8 @@ function required(name: string, reason: string, ctx: Ctx): ComposeError {
   });
 }
 
-function invalid(ctx: Ctx, col: number): ComposeError {
-  return siteError(`invalid interpolation format for ${ctx.where.key} at character ${col + 1}`, ctx, {
+function invalid(ctx: Ctx): ComposeError {
+  return siteError(`invalid interpolation format for ${ctx.where.key}`, ctx, {
     hint: "write a literal $ as $$",
   });
 }

@@ -53,4 +53,6 @@ export interface ComposeProject {
   files: string[];
   services: ComposeService[];
   volumes: Record<string, ComposeVolume>;
+  /** Non-fatal findings of the loader (unset variables, unsupported keys); absent when none. */
+  warnings?: string[];
 }

@@ -16,6 +16,7 @@ export const LABEL = {
   restorePost: "simpledeploy.backup.restore.post",
   hooksOnError: "simpledeploy.backup.hooks.on-error",
   hookTimeout: "simpledeploy.backup.hooks.timeout",
+  helperImage: "simpledeploy.backup.helper-image",
 } as const;
 
 /** `a, b ,c` → `["a","b","c"]`; empty entries dropped. */

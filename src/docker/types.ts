@@ -82,6 +82,15 @@ export interface DockerApi {
   /** Extracts a tar stream into the directory `path`, which MUST exist. */
   putArchive(id: string, path: string, tar: Readable, opts: { signal: AbortSignal }): Promise<void>;
 
+  /**
+   * Runs `argv` in a throwaway container that mounts every volume and bind mount of `volumesFrom` at
+   * the same paths (the way to change files in images without a shell, or in stopped containers).
+   * Tries `images` in order until one can run `argv`; the container MUST be removed afterwards.
+   */
+  runWithVolumesOf(volumesFrom: string, images: readonly string[], argv: string[], opts: { signal: AbortSignal }): Promise<ExecResult & { image: string }>;
+  /** `repo:tag` of every local image. */
+  listImageTags(opts: { signal: AbortSignal }): Promise<string[]>;
+
   stop(id: string, opts: { signal: AbortSignal; timeoutSeconds?: number }): Promise<void>;
   start(id: string, opts: { signal: AbortSignal }): Promise<void>;
   pause(id: string, opts: { signal: AbortSignal }): Promise<void>;

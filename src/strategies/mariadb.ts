@@ -9,6 +9,7 @@ export const mariadb = {
   name: "mariadb",
   ext: "sql",
   description: "mariadb-dump (or mysqldump) of the configured or all databases; restored through the client",
+  needsRunning: true,
   matchImage: repoMatcher(["mariadb"], ["mariadb-galera"]),
 
   inspect(service) {

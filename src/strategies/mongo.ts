@@ -9,6 +9,7 @@ export const mongo = {
   name: "mongo",
   ext: "archive",
   description: "mongodump --archive; mongorestore --archive --drop",
+  needsRunning: true,
   matchImage: repoMatcher(["mongo", "mongodb", "mongodb-community-server", "mongodb-enterprise-server"], []),
 
   inspect(service) {

@@ -9,6 +9,7 @@ export const mysql = {
   name: "mysql",
   ext: "sql",
   description: "mysqldump of the configured or all databases; restored through the mysql client",
+  needsRunning: true,
   matchImage: repoMatcher(["mysql", "mysql-server", "percona-server", "percona"], ["percona-xtradb-cluster"]),
 
   inspect(service) {

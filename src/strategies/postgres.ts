@@ -17,6 +17,7 @@ export const postgres = {
   name: "postgres",
   ext: "pgdump",
   description: "pg_dump custom format of one database; pg_restore in a single transaction",
+  needsRunning: true,
   matchImage: repoMatcher(["postgres", "postgresql"], ["postgis", "timescaledb", "pgvector", "pgvecto-rs", "postgresql-repmgr"], 0.95, 0.9),
 
   inspect(service) {

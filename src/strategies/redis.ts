@@ -9,6 +9,7 @@ export const redis = {
   name: "redis",
   ext: "rdb",
   description: "BGSAVE, then the RDB file copied out; restored with the server stopped",
+  needsRunning: true,
   matchImage: repoMatcher(["redis", "valkey", "keydb", "redis-stack-server", "redis-stack"], []),
 
   inspect(service) {

@@ -8,6 +8,7 @@ export const sqlite = {
   name: "sqlite",
   ext: "sqlite",
   description: "online .backup of SQLite database files (or a paused copy); restored with the service stopped",
+  needsRunning: true,
   matchImage: () => 0,
 
   inspect(_service, labels) {

@@ -57,6 +57,8 @@ export interface Strategy {
   readonly ext: string;
   /** Human summary shown by `detect` and docs. */
   readonly description: string;
+  /** Backups need the container running (dump tools); archive-based strategies read stopped ones. */
+  readonly needsRunning: boolean;
   /**
    * Confidence 0..1 that an image repository (last path segment, lowercased, no tag or digest)
    * runs this kind of service; 0 for no match.

@@ -1,0 +1,85 @@
+import { Option, type Command } from "commander";
+import type { CommandRegistrar } from "../cli.ts";
+import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "../cli.ts";
+import type { Deps } from "../deps.ts";
+import { ConfigError, ExitCode } from "../errors.ts";
+import type { Compression } from "../manifest/schema.ts";
+import { openProject } from "../core/open-project.ts";
+import { planItems } from "../core/plan.ts";
+import { runBackupPlan, type BackupResult } from "../core/run-backup.ts";
+import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { VERSION } from "../version.ts";
+import { renderTable, formatBytes } from "../ui/table.ts";
+
+export interface BackupOptions extends CommonOptions {
+  service?: string[];
+  target?: string;
+  compression?: Compression;
+  level?: string;
+  concurrency?: string;
+  dryRun?: boolean;
+}
+
+export interface BackupPlanResult {
+  project: string;
+  dryRun: true;
+  target: string;
+  items: { service: string; strategy: string; container: string | null; paths: string[] }[];
+}
+
+export async function runBackup(opts: BackupOptions, deps: Deps): Promise<BackupResult | BackupPlanResult> {
+  const { project, containers, docker } = await openProject(opts, deps);
+  const items = planItems(project, containers, opts.service);
+  if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
+  const url = resolveTargetUrl(opts.target, deps.env, deps.cwd);
+  if (opts.dryRun) {
+    const { redactTarget } = await import("../targets/index.ts");
+    return {
+      project: project.name, dryRun: true, target: redactTarget(url),
+      items: items.map((i) => ({ service: i.service.name, strategy: i.strategy.name, container: i.container?.name ?? null, paths: i.detection.paths })),
+    };
+  }
+  const target = await openTarget(url, { env: deps.env, cwd: deps.cwd });
+  return runBackupPlan({
+    project: project.name, items, target, docker,
+    compression: opts.compression ?? "zstd",
+    ...(opts.level !== undefined ? { level: parseInteger(opts.level, "--level") } : {}),
+    concurrency: opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2,
+    version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
+  });
+}
+
+export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
+  const cmd = program.command("backup").description("back up every data service of a compose project into one set");
+  addTargetOption(addCommonOptions(cmd))
+    .option("--service <name>", "only this service (repeatable)", collect)
+    .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
+    .option("--level <n>", "compression level (zstd 1-19, gzip 1-9)")
+    .option("--concurrency <n>", "items backed up in parallel", "2")
+    .option("--dry-run", "print the plan without backing up")
+    .action(async (opts: BackupOptions) => {
+      const result = await runBackup(opts, deps);
+      if (opts.json) deps.out(JSON.stringify(result, null, 2));
+      else printHuman(result, deps);
+      if ("dryRun" in result) return;
+      setExit(result.status === "ok" ? ExitCode.ok : result.status === "partial" ? ExitCode.partial : ExitCode.failed);
+    });
+};
+
+function printHuman(result: BackupResult | BackupPlanResult, deps: Deps): void {
+  if ("dryRun" in result) {
+    deps.out(`would back up project ${result.project} to ${result.target}:`);
+    deps.out(renderTable(["SERVICE", "STRATEGY", "CONTAINER", "PATHS"], result.items.map((i) => [i.service, i.strategy, i.container ?? "(none)", i.paths.join(",") || "-"])));
+    return;
+  }
+  deps.out(`set ${result.set} (${result.status}) in ${result.target}`);
+  deps.out(renderTable(["SERVICE", "STRATEGY", "STATUS", "SIZE", "TIME"], result.items.map((i) => [
+    i.service, i.strategy, i.status === "ok" ? "ok" : `failed: ${i.error ?? ""}`, i.bytes === null ? "-" : formatBytes(i.bytes), `${(i.durationMs / 1000).toFixed(1)}s`,
+  ])));
+}
+
+export function parseInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} must be a whole number, got "${value}"`);
+  return n;
+}

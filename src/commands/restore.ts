@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { createInterface } from "node:readline/promises";
+import type { CommandRegistrar } from "../cli.ts";
+import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "../cli.ts";
+import type { Deps } from "../deps.ts";
+import { ConfigError, ExitCode } from "../errors.ts";
+import { openProject } from "../core/open-project.ts";
+import { containerFor, type PlanItem } from "../core/plan.ts";
+import { selectSet } from "../core/select-set.ts";
+import { runRestorePlan, type RestoreResult } from "../core/run-restore.ts";
+import { getStrategy } from "../strategies/index.ts";
+import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { renderTable } from "../ui/table.ts";
+
+export interface RestoreOptions extends CommonOptions {
+  set?: string;
+  service?: string[];
+  target?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export interface RestorePlanResult {
+  project: string;
+  set: string;
+  dryRun: true;
+  items: { service: string; strategy: string; key: string; container: string | null }[];
+}
+
+export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (question: string) => Promise<boolean>): Promise<RestoreResult | RestorePlanResult> {
+  const { project, containers, docker } = await openProject(opts, deps);
+  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const services = opts.service ?? [];
+  const manifest = await selectSet(target, project.name, opts.set, services, deps.signal);
+  const chosen = manifest.items.filter((i) => services.length === 0 || services.includes(i.service));
+  if (opts.dryRun) {
+    return {
+      project: project.name, set: manifest.set, dryRun: true,
+      items: chosen.map((i) => ({ service: i.service, strategy: i.strategy, key: i.key, container: containerFor(i.service, containers)?.name ?? null })),
+    };
+  }
+  const items = chosen.map((item) => {
+    const container = containerFor(item.service, containers);
+    if (!container) throw new ConfigError(`service ${item.service} has no container to restore into`, { hint: "start the project first (docker compose up -d)" });
+    const service = project.services.find((s) => s.name === item.service) ?? {
+      name: item.service, environment: {}, labels: {}, volumes: [], secrets: [], profiles: [],
+    };
+    const plan: PlanItem = {
+      service, container, strategy: getStrategy(item.strategy),
+      detection: { strategy: item.strategy, source: "label", confidence: 1, paths: item.paths, warnings: [] },
+    };
+    return { item, plan };
+  });
+  const names = items.map((i) => i.item.service).join(", ");
+  if (!opts.yes && !(await confirm(`Restore set ${manifest.set} into ${names} of project ${project.name}? Their current data will be replaced.`))) {
+    throw new ConfigError("restore not confirmed", { hint: "pass --yes to restore without asking" });
+  }
+  return runRestorePlan({ manifest, items, target, docker, signal: deps.signal, log: deps.log });
+}
+
+export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
+  const cmd = program.command("restore").description("restore a backup set into the project's running services");
+  addTargetOption(addCommonOptions(cmd))
+    .option("--set <id>", "set id, or latest", "latest")
+    .option("--service <name>", "only this service (repeatable)", collect)
+    .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+    .option("--dry-run", "show what would be restored where")
+    .action(async (opts: RestoreOptions) => {
+      const result = await runRestore(opts, deps, (q) => askOnTerminal(q, deps));
+      if (opts.json) deps.out(JSON.stringify(result, null, 2));
+      else if ("dryRun" in result) {
+        deps.out(`would restore set ${result.set} of project ${result.project}:`);
+        deps.out(renderTable(["SERVICE", "STRATEGY", "CONTAINER", "ARTIFACT"], result.items.map((i) => [i.service, i.strategy, i.container ?? "(none)", i.key])));
+      } else {
+        deps.out(`set ${result.set}: ${result.status}`);
+        deps.out(renderTable(["SERVICE", "STRATEGY", "STATUS"], result.items.map((i) => [i.service, i.strategy, i.status === "failed" ? `failed: ${i.error ?? ""}` : i.status])));
+      }
+      if (!("dryRun" in result) && result.status !== "ok") setExit(ExitCode.failed);
+    });
+};
+
+async function askOnTerminal(question: string, deps: Deps): Promise<boolean> {
+  if (!deps.stdinIsTTY) {
+    throw new ConfigError("restore replaces data and there is no terminal to confirm on", { hint: "pass --yes to confirm" });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `, { signal: deps.signal });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,84 @@
+import { IntegrityError } from "../errors.ts";
+import type { StrategyName } from "../strategies/types.ts";
+
+/**
+ * A set manifest is the commit point of a backup: it is written last, after every artifact it names
+ * is durable. Restore, list, verify and prune trust only manifests. Version bumps are additive
+ * where possible; readers reject versions they do not know.
+ */
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_NAME = "manifest.json";
+
+export type Compression = "zstd" | "gzip" | "none";
+
+export interface ManifestItem {
+  service: string;
+  strategy: StrategyName;
+  image: string | null;
+  /** Target key of the artifact. */
+  key: string;
+  /** Size of the stored (compressed) artifact. */
+  bytes: number;
+  /** sha256 of the stored bytes, hex. */
+  sha256: string;
+  compression: Compression;
+  /** Paths inside the container (volume, sqlite); the artifact's layout depends on them. */
+  paths: string[];
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface FailedItem {
+  service: string;
+  strategy: StrategyName;
+  error: string;
+}
+
+export interface StoppedService {
+  service: string;
+  container: string;
+  downtimeMs: number;
+}
+
+export interface Manifest {
+  schemaVersion: typeof MANIFEST_VERSION;
+  tool: { name: "sdbackup"; version: string };
+  project: string;
+  set: string;
+  createdAt: string;
+  completedAt: string;
+  status: "ok" | "partial";
+  items: ManifestItem[];
+  failed: FailedItem[];
+  stopped?: StoppedService[];
+}
+
+/** Parses and checks a manifest; anything unexpected is an IntegrityError naming the key. */
+export function parseManifest(text: string, key: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new IntegrityError(`manifest ${key} is not valid JSON`, { cause: err });
+  }
+  const m = raw as Partial<Manifest> | null;
+  if (!m || typeof m !== "object") throw new IntegrityError(`manifest ${key} is not an object`);
+  if (m.schemaVersion !== MANIFEST_VERSION) {
+    throw new IntegrityError(`manifest ${key} has schema version ${String(m.schemaVersion)}, this sdbackup reads ${MANIFEST_VERSION}`, {
+      hint: "use the sdbackup version that wrote it, or a newer one",
+    });
+  }
+  const fields: [string, unknown, string][] = [["project", m.project, "string"], ["set", m.set, "string"], ["createdAt", m.createdAt, "string"]];
+  for (const [name, value, type] of fields) {
+    if (typeof value !== type) throw new IntegrityError(`manifest ${key}: field ${name} is missing or not a ${type}`);
+  }
+  if (!Array.isArray(m.items)) throw new IntegrityError(`manifest ${key}: items is not a list`);
+  for (const item of m.items) {
+    if (typeof item?.key !== "string" || typeof item.sha256 !== "string" || typeof item.bytes !== "number" || typeof item.service !== "string") {
+      throw new IntegrityError(`manifest ${key}: an item lacks key, service, bytes or sha256`);
+    }
+    item.paths ??= [];
+  }
+  m.failed ??= [];
+  return m as Manifest;
+}

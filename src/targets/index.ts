@@ -1,0 +1,69 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, InternalError } from "../errors.ts";
+import { localFactory } from "./local.ts";
+import { stripCredentials } from "./redact.ts";
+import { s3Factory } from "./s3-config.ts";
+import type { Target, TargetFactory } from "./types.ts";
+
+/** Where backups go when neither `--target` nor `SDBACKUP_TARGET` says. */
+export const DEFAULT_TARGET = "./backups";
+
+/** Every target kind. The s3 entry loads the AWS SDK only inside `create`. */
+export const targetFactories: readonly TargetFactory[] = [localFactory, s3Factory];
+
+/** Scheme → factory. Throws at startup when two factories claim the same scheme. */
+export function buildRegistry(factories: readonly TargetFactory[]): ReadonlyMap<string, TargetFactory> {
+  const registry = new Map<string, TargetFactory>();
+  for (const factory of factories) {
+    for (const scheme of factory.schemes) {
+      if (registry.has(scheme)) throw new InternalError(`target scheme "${scheme}" is registered twice`);
+      registry.set(scheme, factory);
+    }
+  }
+  return registry;
+}
+
+const registry = buildRegistry(targetFactories);
+
+/**
+ * The target location as a URL: `flag`, else `SDBACKUP_TARGET`, else `./backups`. A plain path
+ * (absolute, relative to `cwd`, or starting with `~/`) becomes a `file://` URL.
+ */
+export function resolveTargetUrl(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const raw = flag || env.SDBACKUP_TARGET || DEFAULT_TARGET;
+  if (schemeOf(raw) !== undefined) return raw;
+  const home = env.HOME;
+  const expanded = home && (raw === "~" || raw.startsWith("~/")) ? path.join(home, raw.slice(1)) : raw;
+  return pathToFileURL(path.resolve(cwd, expanded)).href;
+}
+
+/** Opens the target at `url` (or plain path). An unknown scheme is a ConfigError naming the valid ones. */
+export async function openTarget(url: string, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<Target> {
+  const resolved = resolveTargetUrl(url, opts.env, opts.cwd);
+  return factoryFor(resolved).create(resolved, opts.env);
+}
+
+/** `url` without credentials, for logs and JSON; unknown schemes get a generic redaction. */
+export function redactTarget(url: string): string {
+  const scheme = schemeOf(url);
+  const factory = scheme === undefined ? undefined : registry.get(scheme);
+  return factory ? factory.redact(url) : stripCredentials(url);
+}
+
+// --- internal ---
+
+/** `s3` for `s3://…`; undefined for plain paths (including `C:\…`-like ones). */
+function schemeOf(url: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+}
+
+function factoryFor(url: string): TargetFactory {
+  const scheme = schemeOf(url);
+  const factory = scheme === undefined ? undefined : registry.get(scheme);
+  if (factory) return factory;
+  const valid = [...registry.keys()].join(", ");
+  throw new ConfigError(`unknown target scheme "${scheme}" in ${stripCredentials(url)}; valid schemes: ${valid}`, {
+    hint: "use a path such as ./backups, a file:// URL or s3://bucket/prefix",
+  });
+}

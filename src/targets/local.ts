@@ -1,0 +1,210 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { ConfigError, TargetError, throwIfAborted } from "../errors.ts";
+import { assertValidKey, assertValidPrefix, joinKey } from "./keys.ts";
+import { stripCredentials } from "./redact.ts";
+import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
+
+/** Temporary files of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */
+const TMP_FILE = /\.tmp-[0-9a-f]{16}$/;
+/** Writes are batched to about this size so that small chunks from a dump do not become tiny writes. */
+const WRITE_BATCH = 1024 * 1024;
+
+export const localFactory: TargetFactory = {
+  schemes: ["file"],
+  redact: stripCredentials,
+  async create(url) {
+    let root: string;
+    try {
+      root = fileURLToPath(url);
+    } catch (err) {
+      throw new ConfigError(`invalid file target ${stripCredentials(url)}: ${(err as Error).message}`, {
+        hint: "use a path such as ./backups or a URL such as file:///var/backups",
+      });
+    }
+    return createLocalTarget(root);
+  },
+};
+
+/**
+ * A directory on the local filesystem. Files are created 0600 and directories 0700, since backups
+ * hold database contents. A put is atomic: it writes a sibling tmp file, fsyncs it, renames it into
+ * place and fsyncs the directory.
+ */
+export function createLocalTarget(root: string): Target {
+  const pathFor = (key: string) => path.join(root, ...key.split("/"));
+  const fail = (what: string, key: string, cause: unknown) =>
+    new TargetError(`${root}: cannot ${what} ${key}: ${(cause as Error).message}`, { cause });
+
+  async function openTmp(file: string): Promise<{ fh: FileHandle; tmp: string }> {
+    const tmp = `${file}.tmp-${randomBytes(8).toString("hex")}`;
+    // A concurrent remove() may prune the directory between mkdir and open: retry once.
+    for (let attempt = 0; ; attempt++) {
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      try {
+        return { fh: await open(tmp, "wx", 0o600), tmp };
+      } catch (err) {
+        if (attempt > 0 || errno(err) !== "ENOENT") throw err;
+      }
+    }
+  }
+
+  return {
+    scheme: "file",
+    display: root,
+    capabilities: { atomicPut: true, maxConcurrency: 4 },
+
+    async put(key, body, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      const file = pathFor(key);
+      const { fh, tmp } = await openTmp(file).catch((err: unknown) => {
+        throw fail("create", key, err);
+      });
+      let bytes = 0;
+      try {
+        await pipeline(body, writeAll(fh, (n) => (bytes += n), (err) => fail("write", key, err)), { signal });
+        await fh.sync().catch((err: unknown) => {
+          throw fail("fsync", key, err);
+        });
+        await fh.close();
+        throwIfAborted(signal);
+        await rename(tmp, file).catch((err: unknown) => {
+          throw fail("rename into", key, err);
+        });
+      } catch (err) {
+        await fh.close().catch(() => {});
+        await rm(tmp, { force: true }).catch(() => {});
+        throwIfAborted(signal);
+        // Errors of our own writes are TargetErrors already; anything else came from `body` and is
+        // passed on unchanged so that the caller sees why its source failed.
+        throw err;
+      }
+      await syncDir(path.dirname(file)).catch((err: unknown) => {
+        throw fail("fsync the directory of", key, err);
+      });
+      return { bytes };
+    },
+
+    async get(key, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      let fh: FileHandle;
+      try {
+        fh = await open(pathFor(key), "r");
+      } catch (err) {
+        if (isMissing(err)) throw notFound(root, key);
+        throw fail("open", key, err);
+      }
+      const info = await fh.stat();
+      if (!info.isFile()) {
+        await fh.close();
+        throw notFound(root, key);
+      }
+      return fh.createReadStream({ signal });
+    },
+
+    async *list(prefix, { signal }): AsyncGenerator<ObjectInfo> {
+      assertValidPrefix(prefix);
+      throwIfAborted(signal);
+      const slash = prefix.lastIndexOf("/");
+      yield* walk(slash < 0 ? "" : prefix.slice(0, slash));
+
+      async function* walk(dirKey: string): AsyncGenerator<ObjectInfo> {
+        throwIfAborted(signal);
+        let entries;
+        try {
+          entries = await readdir(dirKey === "" ? root : pathFor(dirKey), { withFileTypes: true });
+        } catch (err) {
+          if (isMissing(err)) return;
+          throw fail("list", dirKey || ".", err);
+        }
+        for (const entry of entries) {
+          const key = joinKey(dirKey, entry.name);
+          if (entry.isDirectory()) {
+            if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(key);
+          } else if (entry.isFile() && key.startsWith(prefix) && !TMP_FILE.test(entry.name)) {
+            const info = await stat(pathFor(key)).catch((err: unknown) => {
+              if (isMissing(err)) return undefined;
+              throw fail("stat", key, err);
+            });
+            if (info) yield { key, size: info.size, modified: info.mtime };
+          }
+        }
+      }
+    },
+
+    async remove(key, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      try {
+        await rm(pathFor(key));
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw fail("remove", key, err);
+      }
+      // Prune directories the removal emptied; stops at the first one that still has entries.
+      for (let dir = path.posix.dirname(key); dir !== "."; dir = path.posix.dirname(dir)) {
+        if (!(await rmdir(pathFor(dir)).then(() => true, () => false))) break;
+      }
+    },
+  };
+}
+
+// --- internal ---
+
+/** The final stage of the put pipeline: writes every chunk, batched, and reports the byte count. */
+function writeAll(fh: FileHandle, counted: (n: number) => void, wrap: (err: unknown) => Error) {
+  return async (source: AsyncIterable<Buffer | string>) => {
+    let batch: Buffer[] = [];
+    let size = 0;
+    const flush = async () => {
+      const buf = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+      batch = [];
+      size = 0;
+      try {
+        for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off)).bytesWritten;
+      } catch (err) {
+        throw wrap(err);
+      }
+      counted(buf.length);
+    };
+    for await (const chunk of source) {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      batch.push(buf);
+      size += buf.length;
+      if (size >= WRITE_BATCH) await flush();
+    }
+    if (size > 0) await flush();
+  };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } catch (err) {
+    // Some filesystems cannot fsync a directory; the rename is then as durable as it gets.
+    if (errno(err) !== "EINVAL" && errno(err) !== "ENOTSUP") throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+function notFound(root: string, key: string): TargetError {
+  return new TargetError(`${root}: no object ${key}`, { code: "E_NOT_FOUND" });
+}
+
+function isMissing(err: unknown): boolean {
+  const code = errno(err);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
