@@ -123,7 +123,7 @@ async function readComposeFile(file: string): Promise<string> {
     return await readFile(file, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ComposeError(`compose file not found: ${file}`, { cause, hint: "check the -f path" });
+    if (code === "ENOENT") throw new ComposeError(`compose file not found: ${file}`, { cause, hint: "check the -f / COMPOSE_FILE path" });
     if (code === "EISDIR") throw new ComposeError(`compose file is a directory: ${file}`, { cause });
     throw new ComposeError(`cannot read compose file ${file}`, { cause, file });
   }

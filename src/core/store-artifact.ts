@@ -28,7 +28,7 @@ export async function storeArtifact(
   if (piped.status === "rejected" || put.status === "rejected") {
     throw rootCause(piped.status === "rejected" ? piped.reason : undefined, put.status === "rejected" ? put.reason : undefined);
   }
-  const { bytes, sha256 } = checksum.result();
+  const { bytes, sha256 } = checksum.digest();
   if (bytes !== put.value.bytes) {
     await target.remove(key, { signal }).catch(() => {});
     throw new SdbackupError("E_TARGET", `stored ${put.value.bytes} bytes for ${key} but produced ${bytes}`, 1);

@@ -37,6 +37,10 @@ export class StderrTail {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    if (chunk.length > this.#maxBytes) {
+      chunk = chunk.subarray(chunk.length - this.#maxBytes);
+      this.#dropped = true;
+    }
     this.#chunks.push(Buffer.from(chunk));
     this.#length += chunk.length;
     while (this.#chunks.length > 1 && this.#length - this.#chunks[0]!.length >= this.#maxBytes) {

@@ -27,7 +27,7 @@ export type MarkerScan = { pid: number; consumed: number; stderr: Buffer } | "mo
  */
 export function scanMarker(buf: Buffer): MarkerScan {
   const prefix = Buffer.from(PID_MARKER);
-  let text = Buffer.alloc(0);
+  let text: Buffer = Buffer.alloc(0);
   let offset = 0;
   for (;;) {
     if (buf.length < offset + 8) return "more";
@@ -55,7 +55,7 @@ export function scanMarker(buf: Buffer): MarkerScan {
  */
 export function readPidMarker(socket: Readable, timeoutMs: number): Promise<{ pid?: number; head: Buffer; stderr: Buffer; ended: boolean; error?: unknown }> {
   return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const done = (result: { pid?: number; head: Buffer; stderr: Buffer; ended?: boolean; error?: unknown }) => {
       clearTimeout(timer);
       socket.off("data", onData).off("end", onEnd).off("error", onError);

@@ -51,6 +51,12 @@ export interface ExecOptions {
   secrets?: string[];
   /** Service name used in error messages. */
   service?: string;
+  /**
+   * Default true: the command runs under `sh` so that its PID is known and aborting can terminate
+   * it (a dropped exec connection does not stop the process). Pass false for images without `sh`;
+   * then an abort only drops the connection.
+   */
+  killable?: boolean;
   signal: AbortSignal;
 }
 

@@ -9,7 +9,8 @@ import type { StrategyName } from "../strategies/types.ts";
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_NAME = "manifest.json";
 
-export type Compression = "zstd" | "gzip" | "none";
+import type { Compression } from "../pipeline/compress.ts";
+export type { Compression };
 
 export interface ManifestItem {
   service: string;

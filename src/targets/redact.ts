@@ -4,6 +4,9 @@
  * removed before it is shown.
  */
 
+/** `scheme://user:pass@` at the start of a URL. */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+
 /** Query parameters whose values are treated as credentials wherever they appear. */
 const SECRET_PARAM = /secret|token|password|passwd|signature|credential|access[-_]?key|session|auth/i;
 
@@ -17,7 +20,7 @@ export function stripCredentials(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, "$1");
+    return url.replace(USERINFO, "$1");
   }
   parsed.username = "";
   parsed.password = "";
@@ -25,7 +28,8 @@ export function stripCredentials(url: string): string {
     if (SECRET_PARAM.test(name)) parsed.searchParams.delete(name);
   }
   for (const [name, value] of [...parsed.searchParams]) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) parsed.searchParams.set(name, stripCredentials(value));
+    const bare = value.replace(USERINFO, "$1");
+    if (bare !== value) parsed.searchParams.set(name, bare);
   }
   // URLSearchParams re-encodes `:` and `/`; decode them back so that displayed endpoints stay readable.
   return parsed.href.replace(/%3A/gi, ":").replace(/%2F/gi, "/");

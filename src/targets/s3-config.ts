@@ -9,10 +9,13 @@ import type { TargetFactory } from "./types.ts";
  * from `s3.ts` so that parsing and redaction never load the AWS SDK.
  *
  * Upload memory and the largest object are a trade-off, because lib-storage uses one fixed part
- * size and a stream's length is unknown up front: an upload buffers about `(queueSize + 1) *
- * partSize` bytes, and an object can hold at most `partSize * maxParts` bytes. The defaults (64 MiB
- * parts, 2 in flight, 10000 parts) mean roughly 200 MiB of memory per upload and objects up to
- * 625 GiB. Some S3-compatible stores require equal part sizes, so the part size never grows mid-way.
+ * size and a stream's length is unknown up front. An object holds at most `partSize * maxParts`
+ * bytes. An upload holds `queueSize` parts in flight plus the part being filled and lib-storage's
+ * copy of it, about `(queueSize + 2) * partSize`, plus garbage not yet collected: measured peaks
+ * (bench/s3-upload-memory.mjs, 300 MiB) are +160 MiB RSS for 16 MiB parts, +195 MiB for 32 MiB and
+ * +365 MiB for 64 MiB, at queueSize 2. The default, 32 MiB parts and 2 in flight, allows objects
+ * up to 312 GiB; larger dumps need `?partSize=` (or SDBACKUP_S3_PART_SIZE) raised. The part size
+ * never grows mid-upload because some S3-compatible stores require equal part sizes.
  */
 export interface S3Settings {
   bucket: string;
@@ -61,7 +64,9 @@ export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S
   }
   const bucket = decodeURIComponent(parsed.hostname);
   if (!/^[a-z0-9][a-z0-9._-]{1,253}[a-z0-9]$/i.test(bucket) || parsed.port) throw bad("missing or invalid bucket name");
-  const prefix = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, "");
+  // The URL parser resolves `a/../b`; take the path as written so that such a prefix is refused.
+  const rawPath = /^s3:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? "";
+  const prefix = decodeURIComponent(rawPath).replace(/^\/+|\/+$/g, "");
   if (prefix) {
     try {
       assertValidKey(prefix);
@@ -79,7 +84,7 @@ export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S
 
   const endpoint = query.get("endpoint") || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined) checkEndpoint(endpoint, bad);
-  const partSize = sizeSetting(query.get("partSize") ?? env.SDBACKUP_S3_PART_SIZE, 64 * MiB, "partSize", bad);
+  const partSize = sizeSetting(query.get("partSize") ?? env.SDBACKUP_S3_PART_SIZE, 32 * MiB, "partSize", bad);
   if (partSize < 5 * MiB || partSize > 5 * 1024 * MiB) throw bad("partSize must be between 5 MiB and 5 GiB");
   const queueSize = intSetting(query.get("queueSize") ?? env.SDBACKUP_S3_QUEUE_SIZE, 2, 1, 16, "queueSize", bad);
   const maxParts = intSetting(query.get("maxParts"), 10_000, 1, 10_000, "maxParts", bad);
@@ -96,7 +101,8 @@ export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S
     partSize,
     queueSize,
     maxParts,
-    display: endpoint !== undefined ? `${base}?endpoint=${stripCredentials(endpoint)}` : base,
+    // checkEndpoint refused userinfo, so the endpoint is safe to show.
+    display: endpoint !== undefined ? `${base}?endpoint=${endpoint}` : base,
   };
 }
 
