@@ -1,9 +1,11 @@
 // Startup time of the single binary: spawns it N times per command and prints the median wall time.
 //
-//   node bench/startup.mjs [--runs 30] [--bin dist/sdbackup] [--fixture path/compose.yaml] [--assert]
+//   node bench/startup.mjs [--runs 30] [--bin dist/sdbackup] [--fixture path/compose.yaml] [--assert] [--slack 1]
 //
 // `detect` runs against a compose file with DOCKER_HOST pointing at a socket that does not exist, so
-// it measures the no-Docker path. --assert exits 1 when a median is over its budget.
+// it measures the no-Docker path. --assert exits 1 when a median is over its budget times --slack
+// (CI uses slack so that a busy machine does not fail the run, while a lost code cache or an eagerly
+// loaded SDK still does).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -18,9 +20,11 @@ const { values: opts } = parseArgs({
     bin: { type: "string", default: path.join(root, "dist", "sdbackup") },
     fixture: { type: "string" },
     assert: { type: "boolean", default: false },
+    slack: { type: "string", default: "1" },
   },
 });
 const runs = Math.max(1, Number(opts.runs));
+const slack = Number(opts.slack);
 const bin = path.resolve(opts.bin);
 if (!existsSync(bin)) {
   console.error(`${bin} does not exist: run \`npm run build\` first`);
@@ -73,10 +77,10 @@ let over = 0;
 try {
   for (const c of cases) {
     const r = measure(c.argv);
-    const ok = r.median <= c.budget;
+    const ok = r.median <= c.budget * slack;
     if (!ok) over++;
     const fmt = (n) => `${n.toFixed(1)} ms`;
-    console.log(`  ${c.label.padEnd(60)} ${fmt(r.median).padStart(9)}  (${fmt(r.min)}, ${fmt(r.p90)})  budget ${c.budget} ms ${ok ? "ok" : "OVER"}`);
+    console.log(`  ${c.label.padEnd(60)} ${fmt(r.median).padStart(9)}  (${fmt(r.min)}, ${fmt(r.p90)})  budget ${c.budget * slack} ms ${ok ? "ok" : "OVER"}`);
   }
 } finally {
   rmSync(cwd, { recursive: true, force: true });

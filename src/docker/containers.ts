@@ -43,12 +43,12 @@ export async function startContainer(engine: Engine, id: string, { signal }: Sig
   await lifecycle(engine, "start", id, signal, (c) => c.start({ abortSignal: signal }), (err) => statusOf(err) === 304);
 }
 
-/** Idempotent: pausing a paused container is fine (the engine answers 409 "already paused"). */
+/** Idempotent: pausing a paused container is fine (the engine answers "already paused"). */
 export async function pauseContainer(engine: Engine, id: string, { signal }: Signal): Promise<void> {
   await lifecycle(engine, "pause", id, signal, (c) => c.pause({ abortSignal: signal }), (err) => conflict(err, /already paused/i));
 }
 
-/** Idempotent: unpausing a container that is not paused is fine (409 "is not paused"). */
+/** Idempotent: unpausing a container that is not paused is fine ("is not paused"). */
 export async function unpauseContainer(engine: Engine, id: string, { signal }: Signal): Promise<void> {
   await lifecycle(engine, "unpause", id, signal, (c) => c.unpause({ abortSignal: signal }), (err) => conflict(err, /not paused/i));
 }
@@ -84,8 +84,10 @@ async function lifecycle(
   });
 }
 
+/** Engines answer these conflicts with 409 or, like 20.10, with 500: the message is what is stable. */
 function conflict(err: unknown, message: RegExp): boolean {
-  return statusOf(err) === 409 && message.test(engineMessage(err));
+  const status = statusOf(err);
+  return (status === 409 || status === 500) && message.test(engineMessage(err));
 }
 
 function summary(id: string, name: string, image: string, state: string, labels: Record<string, string>): ContainerSummary {

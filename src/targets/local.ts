@@ -80,6 +80,7 @@ export function createLocalTarget(root: string): Target {
       } catch (err) {
         await fh.close().catch(() => {});
         await rm(tmp, { force: true }).catch(() => {});
+        await pruneEmptyParents(key);
         throwIfAborted(signal);
         // Errors of our own writes are TargetErrors already; anything else came from `body` and is
         // passed on unchanged so that the caller sees why its source failed.
@@ -148,12 +149,16 @@ export function createLocalTarget(root: string): Target {
         if (isMissing(err)) return;
         throw fail("remove", key, err);
       }
-      // Prune directories the removal emptied; stops at the first one that still has entries.
-      for (let dir = path.posix.dirname(key); dir !== "."; dir = path.posix.dirname(dir)) {
-        if (!(await rmdir(pathFor(dir)).then(() => true, () => false))) break;
-      }
+      await pruneEmptyParents(key);
     },
   };
+
+  /** Removes directories left empty above `key`; stops at the first one that still has entries. */
+  async function pruneEmptyParents(key: string): Promise<void> {
+    for (let dir = path.posix.dirname(key); dir !== "."; dir = path.posix.dirname(dir)) {
+      if (!(await rmdir(pathFor(dir)).then(() => true, () => false))) break;
+    }
+  }
 }
 
 // --- internal ---

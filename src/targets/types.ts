@@ -34,6 +34,8 @@ export interface Target {
    * Stores the whole of `body` under `key`, replacing any object there.
    * put MUST leave no visible object (and no partial upload) when `body` errors or the signal aborts,
    * and MUST then reject. It resolves only when the object is durable (fsynced, upload completed).
+   * When `body` errors, put SHOULD reject with that same error so that the caller sees why its
+   * source failed; storage failures reject with a TargetError and an abort with a CancelledError.
    */
   put(key: string, body: Readable, opts: { signal: AbortSignal }): Promise<{ bytes: number }>;
 

@@ -150,12 +150,12 @@ describe("execStream", () => {
   });
 
   it("terminates the process when the consumer destroys the stream", async () => {
-    const stream = api.execStream(debian, ["sh", "-c", "exec tail -f /dev/zero"], { signal: live() });
+    const stream = api.execStream(debian, ["yes", `destroy-${run}`], { signal: live() });
     await new Promise<void>((resolve) => stream.once("data", () => resolve()));
-    expect(await processes(debian, "tail -f /dev/zero")).toHaveLength(1);
+    expect(await processes(debian, `yes destroy-${run}`)).toHaveLength(1);
     stream.destroy();
     await new Promise((r) => stream.once("close", r));
-    expect(await processes(debian, "tail -f /dev/zero")).toEqual([]);
+    expect(await processes(debian, `yes destroy-${run}`)).toEqual([]);
   });
 
   it("rejects an already-aborted signal before starting anything", async () => {
