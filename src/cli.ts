@@ -6,6 +6,8 @@ import { register as registerDetect } from "./commands/detect.ts";
 import { register as registerBackup } from "./commands/backup.ts";
 import { register as registerRestore } from "./commands/restore.ts";
 import { register as registerList } from "./commands/list.ts";
+import { register as registerPrune } from "./commands/prune.ts";
+import { register as registerVerify } from "./commands/verify.ts";
 
 /**
  * A command's action returns the exit code it wants (0 ok, 3 partial, …) or throws. Commands are
@@ -13,7 +15,7 @@ import { register as registerList } from "./commands/list.ts";
  */
 export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: ExitCodeValue) => void) => void;
 
-const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList];
+const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify];
 
 /** Options every command shares; `-f` may repeat. */
 export interface CommonOptions {

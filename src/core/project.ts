@@ -1,5 +1,5 @@
 import { access } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
 import type { ComposeProject } from "../compose/model.ts";
 import type { ContainerDetails } from "../docker/types.ts";
 import type { Deps } from "../deps.ts";
@@ -61,9 +61,8 @@ async function fromRunningProject(app: string, deps: Deps): Promise<ResolvedProj
   }
   const labels = containers[0]!.labels;
   const workingDir = labels[WORKING_DIR_LABEL] ?? deps.cwd;
-  const files = (labels[CONFIG_FILES_LABEL] ?? "").split(",").map((f) => f.trim()).filter(Boolean)
-    .map((f) => (isAbsolute(f) ? f : resolve(workingDir, f)));
-  if (files.length > 0 && (await allReadable(files))) {
+  const files = await locateConfigFiles(labels[CONFIG_FILES_LABEL] ?? "", workingDir);
+  if (files.length > 0) {
     try {
       const project = await loadCompose({ files, cwd: workingDir, env: deps.env, projectName: name });
       return { project, origin: "files" };
@@ -74,13 +73,27 @@ async function fromRunningProject(app: string, deps: Deps): Promise<ResolvedProj
   return { project: projectFromContainers(name, workingDir, containers), origin: "containers" };
 }
 
-async function allReadable(files: string[]): Promise<boolean> {
-  try {
-    await Promise.all(files.map((f) => access(f)));
-    return true;
-  } catch {
-    return false;
+/**
+ * Compose v2 records absolute paths; v1 records the `-f` arguments as typed, relative to a directory
+ * it does not record, while `working_dir` is the first file's directory. So a relative path is tried
+ * against the working dir, then by its name inside it. Any file not found means none are used.
+ */
+async function locateConfigFiles(label: string, workingDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const raw of label.split(",").map((f) => f.trim()).filter(Boolean)) {
+    const candidates = isAbsolute(raw) ? [raw] : [resolve(workingDir, raw), resolve(workingDir, basename(raw))];
+    const hit = await firstReadable(candidates);
+    if (!hit) return [];
+    found.push(hit);
   }
+  return found;
+}
+
+async function firstReadable(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) {
+    if (await access(p).then(() => true, () => false)) return p;
+  }
+  return undefined;
 }
 
 function nameOpt(app: string | undefined): { projectName?: string } {

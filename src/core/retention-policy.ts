@@ -97,7 +97,7 @@ export function policyFromFlags(flags: RetentionFlags): RetentionPolicy | undefi
 }
 
 /** Parses `last=3,daily=7,weekly=4,monthly=6,yearly=2,within=7d,hourly=24`; `where` names the source in errors. */
-export function parseRetentionLabel(value: string, where = LABEL.retention): RetentionPolicy {
+export function parseRetentionLabel(value: string, where: string = LABEL.retention): RetentionPolicy {
   const policy: RetentionPolicy = {};
   const seen = new Set<string>();
   for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {

@@ -117,7 +117,9 @@ export function applyRetention(sets: readonly RetentionSet[], policy: RetentionP
       add(s.id, REASON.inGrace);
     }
   }
-  return { keep: sorted.filter((s) => kept.has(s.id)), remove: sorted.filter((s) => !kept.has(s.id)), reasons };
+  const ordered: Record<string, string[]> = {};
+  for (const s of sorted) ordered[s.id] = reasons[s.id] ?? [];
+  return { keep: sorted.filter((s) => kept.has(s.id)), remove: sorted.filter((s) => !kept.has(s.id)), reasons: ordered };
 }
 
 /**

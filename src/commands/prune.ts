@@ -1,0 +1,100 @@
+import type { Command } from "commander";
+import type { CommandRegistrar } from "../cli.ts";
+import { addTargetOption } from "../cli.ts";
+import type { Deps } from "../deps.ts";
+import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
+import { normalizeProjectName } from "../compose/project-name.ts";
+import { resolveProject } from "../core/project.ts";
+import { LABEL } from "../core/labels.ts";
+import { DEFAULT_GRACE } from "../core/retention.ts";
+import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, type RetentionFlags, type RetentionPolicy } from "../core/retention-policy.ts";
+import { runPrunePlan, type PruneResult, type PruneRun } from "../core/run-prune.ts";
+import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { renderTable } from "../ui/table.ts";
+
+export interface PruneOptions extends RetentionFlags {
+  app?: string;
+  target?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  grace?: string;
+  allowRemoveAll?: boolean;
+}
+
+/**
+ * `--keep-*` flags, when any is given, replace the label's policy as a whole (no per-rule merge:
+ * what is typed is what applies). Only without flags is the project's label looked up, which needs
+ * the compose project; when it cannot be resolved, there is no policy and nothing is removed.
+ */
+export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneResult> {
+  const project = opts.app ? normalizeProjectName(opts.app) : undefined;
+  if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  const grace = opts.grace === undefined ? DEFAULT_GRACE : parseDuration(opts.grace, "--grace");
+  const { policy, source } = await resolvePolicy(opts, deps);
+  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  if (policy) deps.log.info(`retention policy (${source === "flags" ? "from flags" : `from label ${LABEL.retention}`}): ${formatPolicy(policy)}`);
+  const run: PruneRun = {
+    target, policy, policySource: source, grace, dryRun: Boolean(opts.dryRun), allowRemoveAll: Boolean(opts.allowRemoveAll),
+    now: deps.now(), signal: deps.signal, log: deps.log, ...(project ? { project } : {}),
+  };
+  return runPrunePlan(run);
+}
+
+export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
+  addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps"))
+    .option("--app <name>", "only this compose project (its retention label is the default policy)")
+    .option("--keep-last <n>", "keep the n newest sets (-1: all)")
+    .option("--keep-hourly <n>", "keep the newest set of each of the last n hours that have one")
+    .option("--keep-daily <n>", "keep the newest set of each of the last n days that have one")
+    .option("--keep-weekly <n>", "keep the newest set of each of the last n ISO weeks that have one")
+    .option("--keep-monthly <n>", "keep the newest set of each of the last n months that have one")
+    .option("--keep-yearly <n>", "keep the newest set of each of the last n years that have one")
+    .option("--keep-within <duration>", "keep sets newer than the newest set minus this (7d, 2w, 1y6m, 36h)")
+    .option("--grace <duration>", "age after which an incomplete set counts as abandoned", "24h")
+    .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
+    .option("--dry-run", "show what would be kept and removed, and why; remove nothing")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (opts: PruneOptions) => {
+      const result = await runPrune(opts, deps);
+      if (opts.json) deps.out(JSON.stringify(result, null, 2));
+      else printHuman(result, deps);
+      if (result.failed > 0) setExit(ExitCode.failed);
+    });
+};
+
+// --- internal ---
+
+async function resolvePolicy(opts: PruneOptions, deps: Deps): Promise<{ policy: RetentionPolicy | undefined; source: PruneRun["policySource"] }> {
+  const fromFlags = policyFromFlags(opts);
+  if (fromFlags) return { policy: fromFlags, source: "flags" };
+  if (!opts.app) return { policy: undefined, source: "none" };
+  let services;
+  try {
+    services = (await resolveProject({ app: opts.app }, deps)).project.services;
+  } catch (err) {
+    if (deps.signal.aborted) throw err;
+    deps.log.warn(`cannot read the ${LABEL.retention} label of project ${opts.app} (${errorMessage(err)}); only --keep-* flags apply`);
+    return { policy: undefined, source: "none" };
+  }
+  // a malformed label is the user's to fix: its ConfigError propagates
+  const fromLabel = policyFromLabels(services);
+  return fromLabel ? { policy: fromLabel, source: "label" } : { policy: undefined, source: "none" };
+}
+
+function printHuman(result: PruneResult, deps: Deps): void {
+  if (!result.policy) {
+    deps.out(`no retention policy (no --keep-* flags${result.project ? ` and no ${LABEL.retention} label` : ", and no --app to read a label from"}): nothing removed`);
+    return;
+  }
+  const rows = result.sets.map((s) => [
+    s.project, s.set, s.createdAt, s.complete ? "complete" : "incomplete",
+    s.error ? "FAILED" : s.action === "keep" ? "keep" : result.dryRun ? "would remove" : "removed",
+    s.error ? `${s.reasons.join(", ")}: ${s.error}` : s.reasons.join(", "),
+  ]);
+  if (rows.length) deps.out(renderTable(["PROJECT", "SET", "CREATED", "STATE", "ACTION", "REASONS"], rows));
+  const removing = result.sets.filter((s) => s.action === "remove").length;
+  const kept = result.sets.length - removing;
+  deps.out(result.dryRun
+    ? `dry run: would remove ${removing} of ${result.sets.length} sets, keep ${kept}`
+    : `removed ${result.removed} of ${result.sets.length} sets, kept ${kept}${result.failed ? `, ${result.failed} could not be removed` : ""}`);
+}

@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import type { CommandRegistrar } from "../cli.ts";
+import { addTargetOption } from "../cli.ts";
+import type { Deps } from "../deps.ts";
+import { ConfigError, ExitCode } from "../errors.ts";
+import { normalizeProjectName } from "../compose/project-name.ts";
+import { runVerifyPlan, type VerifyResult } from "../core/run-verify.ts";
+import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { renderTable } from "../ui/table.ts";
+
+export interface VerifyOptions {
+  app?: string;
+  set?: string;
+  target?: string;
+  json?: boolean;
+}
+
+/** Checks sets against their manifests without Docker: the target alone is read. */
+export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<VerifyResult> {
+  const project = opts.app ? normalizeProjectName(opts.app) : undefined;
+  if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  return runVerifyPlan({ target, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
+}
+
+export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
+  addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"))
+    .option("--app <name>", "compose project (needed when the target holds several)")
+    .option("--set <id>", "set id, latest (newest complete set) or all", "latest")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (opts: VerifyOptions) => {
+      const result = await runVerify(opts, deps);
+      for (const s of result.sets) {
+        if (s.problem) deps.log.error(`${s.project}/${s.set}: ${s.problem}`);
+        for (const i of s.items) if (i.status === "bad") deps.log.error(`${s.project}/${s.set} ${i.service} ${i.key}: ${i.problem ?? "bad"}`);
+      }
+      if (opts.json) deps.out(JSON.stringify(result, null, 2));
+      else printHuman(result, deps);
+      if (result.status !== "ok") setExit(ExitCode.failed);
+    });
+};
+
+// --- internal ---
+
+function printHuman(result: VerifyResult, deps: Deps): void {
+  const rows = result.sets.flatMap((s) =>
+    s.problem
+      ? [[s.project, s.set, "-", "bad", s.problem]]
+      : s.items.map((i) => [s.project, s.set, i.service, i.status, i.status === "ok" ? i.key : `${i.key}: ${i.problem ?? ""}`]),
+  );
+  if (rows.length) deps.out(renderTable(["PROJECT", "SET", "SERVICE", "STATUS", "ARTIFACT"], rows));
+  for (const s of result.incomplete) {
+    deps.out(`note: incomplete set ${s.project}/${s.set} (${s.problem ?? "no manifest"}) was not verified`);
+  }
+  const items = result.sets.flatMap((s) => s.items);
+  const bad = items.filter((i) => i.status === "bad").length + result.sets.filter((s) => s.problem).length;
+  deps.out(bad === 0
+    ? `${result.sets.length} set(s), ${items.length} artifact(s): all ok`
+    : `${result.sets.length} set(s), ${items.length} artifact(s): ${bad} bad`);
+}
