@@ -10,6 +10,7 @@ import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../
 import { storeArtifact } from "./store-artifact.ts";
 import { createSecretRegistry } from "./secrets.ts";
 import { mapPool } from "./pool.ts";
+import { createProgressBoard, type ProgressBoard } from "../ui/progress.ts";
 import type { PlanItem } from "./plan.ts";
 
 export interface BackupRun {
@@ -54,7 +55,8 @@ export interface BackupResult {
 export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
   const started = run.now();
   const set = newSetId(started);
-  const results = await mapPool(run.items, run.concurrency, (item) => backupItem(run, set, item));
+  const board = createProgressBoard(run.log);
+  const results = await mapPool(run.items, run.concurrency, (item) => backupItem(run, set, item, board)).finally(() => board.stop());
   const ok = results.filter((r): r is OkOutcome => r.status === "ok");
   const failed = results.filter((r): r is FailedOutcome => r.status === "failed");
 
@@ -93,7 +95,7 @@ type OkOutcome = ManifestItem & { status: "ok" };
 type FailedOutcome = FailedItem & { status: "failed"; durationMs: number };
 type ItemOutcome = OkOutcome | FailedOutcome;
 
-async function backupItem(run: BackupRun, set: string, item: PlanItem): Promise<ItemOutcome> {
+async function backupItem(run: BackupRun, set: string, item: PlanItem, board: ProgressBoard): Promise<ItemOutcome> {
   const startedAt = run.now();
   const t0 = performance.now();
   const name = item.service.name;
@@ -109,7 +111,8 @@ async function backupItem(run: BackupRun, set: string, item: PlanItem): Promise<
       secrets: createSecretRegistry(), signal: run.signal, log: run.log,
     };
     const source = await item.strategy.backup(ctx);
-    const { bytes, sha256 } = await storeArtifact(run.target, key, source, [createCompressor(run.compression, run.level)], run.signal);
+    const transforms = [board.track(name), createCompressor(run.compression, run.level)];
+    const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(name));
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${name}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
     return {

@@ -10,6 +10,8 @@ export interface Logger {
   debug(msg: string): void;
   /** True when progress output (spinners, throughput) may be drawn. */
   readonly interactive: boolean;
+  /** Redraws the one status line at the bottom (terminal only; a no-op otherwise). "" clears it. */
+  status(line: string): void;
 }
 
 export interface LoggerOptions {
@@ -25,7 +27,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const tty = Boolean(out.isTTY) && !env.CI;
   const colour = tty && !env.NO_COLOR && env.TERM !== "dumb";
   const paint = (code: number, s: string) => (colour ? `\u001b[${code}m${s}\u001b[39m` : s);
-  const write = (s: string) => void out.write(s + "\n");
+  const interactive = tty && !opts.json && !opts.verbose;
+  let statusShown = false;
+  const clear = () => {
+    if (statusShown) out.write("\r\u001b[K");
+    statusShown = false;
+  };
+  const write = (s: string) => {
+    clear();
+    out.write(s + "\n");
+  };
   return {
     info: (m) => write(m),
     warn: (m) => write(paint(33, "warning: ") + m),
@@ -33,7 +44,15 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     debug: (m) => {
       if (opts.verbose) write(paint(90, m));
     },
-    interactive: tty && !opts.json && !opts.verbose,
+    interactive,
+    status: (line) => {
+      if (!interactive) return;
+      clear();
+      if (line) {
+        out.write(line.slice(0, Math.max(10, (out.columns ?? 80) - 1)));
+        statusShown = true;
+      }
+    },
   };
 }
 
@@ -43,4 +62,5 @@ export const silentLogger: Logger = {
   error() {},
   debug() {},
   interactive: false,
+  status() {},
 };

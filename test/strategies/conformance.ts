@@ -22,10 +22,10 @@ export interface StrategyFixture {
   service: string;
   /** Waits until the service accepts the commands `seed` uses. */
   ready(stack: Stack): Promise<void>;
-  seed(stack: Stack): Promise<void>;
+  seed(stack: Stack): Promise<unknown>;
   /** A canonical text of the data, compared before backup and after restore. */
   snapshot(stack: Stack): Promise<string>;
-  mutate(stack: Stack): Promise<void>;
+  mutate(stack: Stack): Promise<unknown>;
   /** Makes the next restore fail part-way (after `mutate`); the data must stay as it was. */
   breakRestore?: (stack: Stack) => Promise<void>;
   /** A secret the service uses: it must never reach output or exec argv. */
