@@ -143,6 +143,28 @@ describe("backup → change → restore brings postgres and volumes back", () =>
     await waitForPostgres(stack, "db", "app", "appdb");
   }, 180_000);
 
+  it("SIGINT mid-dump: exit 130, nothing committed, no partial file, pg_dump stopped", async () => {
+    const before = await readdir(join(target, stack.project));
+    let pid = 0;
+    const running = sdbackup(["backup", "--app", stack.project, "--target", target, "--service", "db", "--compression", "none"], {
+      cwd: workdir,
+      onSpawn: (p) => (pid = p),
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(await leftovers()).some((f) => f.includes(".tmp-"))) await new Promise((r) => setTimeout(r, 50));
+    process.kill(pid, "SIGINT");
+    const r = await running;
+    outputs.push(r);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted/);
+    expect(await readdir(join(target, stack.project))).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+    await new Promise((res) => setTimeout(res, 1000));
+    const ps = await stack.exec("db", ["ps", "-eo", "args"]);
+    expect(ps).toMatch(/postgres/); // ps works and sees the server
+    expect(ps).not.toMatch(/pg_dump/);
+  }, 120_000);
+
   it("never prints the database password", () => {
     for (const o of outputs) {
       expect(o.stdout).not.toContain(SECRET);
