@@ -3,7 +3,7 @@ import type { Logger } from "../ui/logger.ts";
 import { listSets, type SetInfo } from "../manifest/store.ts";
 import { manifestKey } from "../manifest/keys.ts";
 import { errorMessage, isAbortError, throwIfAborted } from "../errors.ts";
-import { applyRetention, DEFAULT_GRACE, type BucketOf } from "./retention.ts";
+import { applyRetention, DEFAULT_GRACE, REASON, type BucketOf } from "./retention.ts";
 import { formatDuration, policyToJson, type Duration, type RetentionPolicy } from "./retention-policy.ts";
 
 export interface PruneRun {
@@ -64,6 +64,9 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
       run.policy,
       { now: run.now, grace: run.grace ?? DEFAULT_GRACE, allowRemoveAll: run.allowRemoveAll, ...(run.bucketOf ? { bucketOf: run.bucketOf } : {}) },
     );
+    if (Object.values(decided.reasons).some((r) => r.includes(REASON.refuseRemoveAll))) {
+      run.log.warn(`the policy would remove every complete set of project ${project}; keeping the newest (--allow-remove-all removes it too)`);
+    }
     const removing = new Set(decided.remove.map((s) => s.id));
     for (const s of group) {
       results.push({
@@ -86,7 +89,8 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
         removed++;
         run.log.info(`removed ${info.project}/${info.set} (${result.reasons.join(", ")})`);
       } catch (err) {
-        if (run.signal.aborted || isAbortError(err)) throw err;
+        throwIfAborted(run.signal);
+        if (isAbortError(err)) throw err;
         failed++;
         result.error = errorMessage(err);
         run.log.error(`could not remove ${info.project}/${info.set}: ${result.error}`);

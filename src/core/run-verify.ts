@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { finished } from "node:stream/promises";
-import type { Readable, Transform } from "node:stream";
+import { PassThrough, type Readable, type Transform } from "node:stream";
 import type { Target } from "../targets/types.ts";
 import type { Logger } from "../ui/logger.ts";
 import type { ManifestItem } from "../manifest/schema.ts";
@@ -82,22 +82,27 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
   try {
     raw = await target.get(item.key, { signal });
   } catch (err) {
-    if (signal.aborted || isAbortError(err)) throw err;
+    throwIfAborted(signal);
+    if (isAbortError(err)) throw err;
     return bad(err instanceof SdbackupError && err.code === "E_NOT_FOUND" ? "missing from the target" : `cannot read: ${errorMessage(err)}`);
   }
+  // The format check reads a copy, so its failures are never mistaken for decompression errors
+  // (nor the other way round), and the decoder runs to the end whatever the check does.
   const decoder = createDecompressor(item.compression);
+  const plain = new PassThrough();
   let decodeError: unknown;
-  decoder.on("error", (err) => (decodeError ??= err));
-  let validated = false;
-  let wake: () => void = () => {};
-  const validation = strategy.validate(decoder, { paths: item.paths }).then(
+  decoder.on("error", (err) => {
+    decodeError ??= err;
+    plain.destroy(err);
+  });
+  decoder.pipe(plain);
+  const validation = strategy.validate(plain, { paths: item.paths }).then(
     () => undefined,
     (err: unknown) => err,
   ).finally(() => {
-    validated = true;
-    // a format check may stop reading before the end; the rest must still be decompressed
+    decoder.unpipe(plain);
+    plain.destroy();
     if (!decoder.destroyed) decoder.resume();
-    wake();
   });
   const hash = createHash("sha256");
   let bytes = 0;
@@ -106,11 +111,13 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
       throwIfAborted(signal);
       hash.update(chunk);
       bytes += chunk.length;
-      if (!decoder.destroyed && !decoder.writableEnded && !decoder.write(chunk)) await drained(decoder, () => validated, (f) => (wake = f));
+      if (!decoder.destroyed && !decoder.write(chunk)) await drained(decoder);
     }
   } catch (err) {
     decoder.destroy();
-    if (signal.aborted || isAbortError(err)) throw err;
+    plain.destroy();
+    throwIfAborted(signal);
+    if (isAbortError(err)) throw err;
     return bad(`cannot read: ${errorMessage(err)}`);
   } finally {
     raw.destroy();
@@ -156,9 +163,8 @@ function ambiguous(projects: string[], why: string): ConfigError {
   return new ConfigError(`${why} (${projects.join(", ")}); say which with --app`, { hint: "or verify everything with --set all" });
 }
 
-/** Waits until `stream` drains, or until validation settled (it no longer reads, so no drain comes). */
-async function drained(stream: Transform, settled: () => boolean, onWake: (f: () => void) => void): Promise<void> {
-  if (settled()) return;
+/** Waits until `stream` drains or is destroyed; it drains once the check or `resume()` reads on. */
+async function drained(stream: Transform): Promise<void> {
   await new Promise<void>((resolve) => {
     const done = () => {
       stream.off("drain", done);
@@ -167,6 +173,5 @@ async function drained(stream: Transform, settled: () => boolean, onWake: (f: ()
     };
     stream.on("drain", done);
     stream.on("close", done);
-    onWake(done);
   });
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { getEventListeners } from "node:events";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ import { artifactKey } from "../../src/manifest/keys.ts";
 import { MANIFEST_VERSION, type ManifestItem } from "../../src/manifest/schema.ts";
 import type { StrategyName } from "../../src/strategies/types.ts";
 import { runVerifyPlan } from "../../src/core/run-verify.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { CancelledError, ConfigError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
 import { sdbackup } from "../helpers/cli.ts";
 
@@ -108,6 +109,25 @@ describe("verify", () => {
     expect(latest.sets.map((s) => s.set)).toEqual([bad]);
     const one = await runVerifyPlan({ target, set: good, signal, log: silentLogger });
     expect(one).toMatchObject({ status: "ok", sets: [{ project: "shop", set: good, status: "ok" }] });
+  });
+
+  it("honours an abort mid-artifact and leaves no abort listeners behind", async () => {
+    await makeSet("shop", "20260105T030000Z-a001", [{ service: "db", strategy: "postgres", ext: "pgdump", body: Buffer.concat([Buffer.from("PGDMP"), randomBytes(8 << 20)]) }]);
+    const quiet = new AbortController();
+    expect((await runVerifyPlan({ target, signal: quiet.signal, log: silentLogger })).status).toBe("ok");
+    expect(getEventListeners(quiet.signal, "abort")).toEqual([]);
+    const controller = new AbortController();
+    const slow: Target = { ...target, get: async (key, opts) => {
+      const inner = await target.get(key, opts);
+      let chunks = 0;
+      return Readable.from((async function* () {
+        for await (const c of inner as AsyncIterable<Buffer>) {
+          if (++chunks === 3) controller.abort(new CancelledError("test abort"));
+          yield c;
+        }
+      })());
+    } };
+    await expect(runVerifyPlan({ target: slow, signal: controller.signal, log: silentLogger })).rejects.toBeInstanceOf(CancelledError);
   });
 
   it("needs --app for latest when the target holds several projects", async () => {

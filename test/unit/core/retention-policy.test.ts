@@ -90,7 +90,8 @@ describe("policyFromFlags", () => {
 });
 
 describe("policyFromLabels", () => {
-  const svc = (name: string, retention?: string) => ({ name, labels: retention === undefined ? {} : { "simpledeploy.backup.retention": retention } });
+  const svc = (name: string, retention?: string): { name: string; labels: Record<string, string> } =>
+    ({ name, labels: retention === undefined ? {} : { "simpledeploy.backup.retention": retention } });
 
   it("takes the one policy the labelled services share", () => {
     expect(policyFromLabels([svc("web"), svc("db", "daily=7,weekly=4"), svc("app", "weekly=4, daily=7")])).toEqual({ daily: 7, weekly: 4 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -12,7 +12,10 @@ import { runPrunePlan, type PruneRun } from "../../../src/core/run-prune.ts";
 import { calendarBuckets } from "../../../src/core/retention.ts";
 import { parseRetentionLabel } from "../../../src/core/retention-policy.ts";
 import { CancelledError, TargetError } from "../../../src/errors.ts";
-import { silentLogger } from "../../../src/ui/logger.ts";
+import { silentLogger, type Logger } from "../../../src/ui/logger.ts";
+import { runPrune } from "../../../src/commands/prune.ts";
+import type { Deps } from "../../../src/deps.ts";
+import type { DockerApi } from "../../../src/docker/types.ts";
 
 const signal = new AbortController().signal;
 let dir: string;
@@ -157,5 +160,39 @@ describe("runPrunePlan", () => {
     expect(target.removed).toEqual([]);
     expect(result).toMatchObject({ policy: null, removed: 0 });
     expect(result.sets.every((s) => s.action === "keep" && s.reasons[0] === "no-policy")).toBe(true);
+  });
+});
+
+describe("runPrune policy source", () => {
+  /** Deps for a project directory; `docker` lists no containers, so the compose file in `cwd` is read. */
+  function deps(docker: () => Promise<DockerApi>, warnings: string[] = []): Deps {
+    const log: Logger = { ...silentLogger, warn: (m) => void warnings.push(m) };
+    return { env: {}, cwd: dir, log, signal, docker, out: () => {}, now: () => new Date("2026-01-05T12:00:00Z"), stdinIsTTY: false };
+  }
+  const noContainers = async () => ({ listContainers: async () => [] }) as unknown as DockerApi;
+
+  beforeEach(async () => {
+    await writeFile(path.join(dir, "compose.yaml"), 'services:\n  db:\n    image: postgres:15\n    labels:\n      simpledeploy.backup.retention: "last=1"\n');
+    await completeSet("shop", "20260103T030000Z-aaaa");
+    await completeSet("shop", "20260102T030000Z-bbbb");
+  });
+
+  it("takes the label of the --app project when no --keep-* flag is given", async () => {
+    const result = await runPrune({ app: "shop", target: dir, dryRun: true }, deps(noContainers));
+    expect(result).toMatchObject({ project: "shop", policySource: "label", policy: { last: 1 } });
+    expect(result.sets.map((s) => s.action)).toEqual(["keep", "remove"]);
+  });
+
+  it("lets flags replace the label as a whole, without asking Docker", async () => {
+    const result = await runPrune({ app: "shop", target: dir, dryRun: true, keepDaily: "7" }, deps(() => Promise.reject(new Error("must not be called"))));
+    expect(result).toMatchObject({ policySource: "flags", policy: { daily: 7 } });
+    expect(result.sets.map((s) => s.action)).toEqual(["keep", "keep"]);
+  });
+
+  it("falls back to no policy, with a warning, when the project cannot be resolved", async () => {
+    const warnings: string[] = [];
+    const result = await runPrune({ app: "shop", target: dir }, deps(() => Promise.reject(new Error("no docker here")), warnings));
+    expect(result).toMatchObject({ policySource: "none", policy: null, removed: 0 });
+    expect(warnings.join()).toMatch(/no docker here/);
   });
 });
