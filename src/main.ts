@@ -2,6 +2,7 @@ import { runCli } from "./cli.ts";
 import { CancelledError, ExitCode, InternalError, SdbackupError, exitCodeFor, isAbortError } from "./errors.ts";
 import { createLogger } from "./ui/logger.ts";
 import type { DockerApi } from "./docker/types.ts";
+import { criticalSettled, hasCritical } from "./core/critical.ts";
 
 /**
  * The process entry: owns the one AbortController, turns signals into a clean abort, maps errors to
@@ -21,8 +22,13 @@ function onSignal(sig: NodeJS.Signals): void {
     controller.abort(new CancelledError(`interrupted by ${sig}`));
     return;
   }
-  log.error("forced exit");
-  process.exit(ExitCode.interrupted);
+  if (signals > 2 || !hasCritical()) {
+    log.error("forced exit");
+    process.exit(ExitCode.interrupted);
+  }
+  // Forcing must not leave the app down: wait for restarts and post hooks already under way.
+  log.error("forcing exit once stopped services are started again (signal again to exit now)…");
+  void criticalSettled(120_000).then(() => process.exit(ExitCode.interrupted));
 }
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);

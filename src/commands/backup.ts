@@ -9,6 +9,8 @@ import { planItems } from "../core/plan.ts";
 import { runBackupPlan, type BackupResult } from "../core/run-backup.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
+import { LABEL, isTrue } from "../core/labels.ts";
+import { parseDurationMs } from "../core/duration.ts";
 import { renderTable, formatBytes } from "../ui/table.ts";
 
 export interface BackupOptions extends CommonOptions {
@@ -18,6 +20,8 @@ export interface BackupOptions extends CommonOptions {
   level?: string;
   concurrency?: string;
   dryRun?: boolean;
+  consistent?: boolean;
+  hookTimeout?: string;
 }
 
 export interface BackupPlanResult {
@@ -44,7 +48,10 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     project: project.name, items, target, docker,
     compression: opts.compression ?? "zstd",
     ...(opts.level !== undefined ? { level: parseInteger(opts.level, "--level") } : {}),
-    concurrency: opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2,
+    concurrency: Math.max(1, opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2),
+    services: project.services, containers,
+    consistent: Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent])),
+    hookTimeoutMs: parseDurationMs(opts.hookTimeout ?? "5m", "--hook-timeout"),
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });
 }
@@ -56,6 +63,8 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .option("--level <n>", "compression level (zstd 1-19, gzip 1-9)")
     .option("--concurrency <n>", "items backed up in parallel", "2")
+    .option("--consistent", "stop (or pause) services labelled simpledeploy.backup.stop=true while the set is taken")
+    .option("--hook-timeout <duration>", "timeout for each pre/post hook (e.g. 90s, 5m)", "5m")
     .option("--dry-run", "print the plan without backing up")
     .action(async (opts: BackupOptions) => {
       const result = await runBackup(opts, deps);

@@ -51,6 +51,8 @@ export interface Manifest {
   status: "ok" | "partial";
   items: ManifestItem[];
   failed: FailedItem[];
+  /** Taken with the labelled services stopped or paused (consistent mode). */
+  consistent?: boolean;
   stopped?: StoppedService[];
 }
 

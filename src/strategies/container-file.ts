@@ -74,16 +74,16 @@ export async function openContainerFile(docker: DockerApi, id: string, path: str
     let seen = false;
     extract.on("entry", (header, stream, next) => {
       stream.on("end", () => next());
-      if (seen) return stream.resume();
+      if (seen) return void stream.resume();
       seen = true;
       if (header.type !== "file") {
         stream.resume();
-        const err = new StrategyError(`${path} in the container is not a regular file (${header.type})`);
+        const err: Error = new StrategyError(`${path} in the container is not a regular file (${header.type})`);
         reject(err);
-        return extract.destroy(err);
+        return void extract.destroy(err);
       }
       resolve({ stat: toStat(header), body });
-      stream.pipe(body, { end: false });
+      copyInto(stream as unknown as AsyncIterable<Buffer>, body).catch((err: unknown) => extract.destroy(err as Error));
     });
     pipeline(archive, extract as unknown as Writable).then(
       () => (seen ? body.end() : reject(new StrategyError(`${path} in the container is empty or missing`))),
@@ -107,7 +107,7 @@ export function packEntries(entries: AsyncIterable<PackEntry> | Iterable<PackEnt
   const run = async () => {
     for await (const e of entries) {
       if (out.destroyed) return;
-      const header: tar.Headers = { name: e.name, type: e.type ?? "file", mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date() };
+      const header: Partial<tar.Header> & { name: string } = { name: e.name, type: e.type ?? "file", mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date() };
       if (e.type === "directory" || !e.body) {
         pack.entry(header);
         continue;
@@ -154,6 +154,21 @@ export function readSpooled(path: string): Readable {
 
 // --- internal ---
 
-function toStat(h: tar.Headers): PathStat {
+function toStat(h: Partial<tar.Header>): PathStat {
   return { type: h.type ?? "file", mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, size: h.size ?? 0 };
+}
+
+/** Copies with backpressure; a destroyed destination stops the copy with an error. */
+async function copyInto(src: AsyncIterable<Buffer>, dest: PassThrough): Promise<void> {
+  for await (const chunk of src) {
+    if (dest.destroyed) throw new Error("output closed");
+    if (dest.write(chunk)) continue;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        dest.off("drain", done).off("close", done);
+        resolve();
+      };
+      dest.on("drain", done).on("close", done);
+    });
+  }
 }

@@ -1,32 +1,30 @@
 import type { Strategy } from "./types.ts";
-import { declaresEnv } from "../core/credentials.ts";
-import { expectMagic } from "./validate.ts";
-import { notImplemented, repoMatcher } from "./shared.ts";
+import type { FamilyEnv } from "./mysql-family.ts";
+import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family.ts";
+import { repoMatcher } from "./shared.ts";
 
-const PASSWORD_KEYS = ["MARIADB_ROOT_PASSWORD", "MYSQL_ROOT_PASSWORD", "MARIADB_PASSWORD", "MYSQL_PASSWORD"] as const;
+/** The official `mariadb` image reads MARIADB_* first and the MYSQL_* names as aliases; bitnami the same. */
+const ENV: FamilyEnv = {
+  rootUser: ["MARIADB_ROOT_USER"],
+  rootPassword: ["MARIADB_ROOT_PASSWORD", "MYSQL_ROOT_PASSWORD"],
+  user: ["MARIADB_USER", "MYSQL_USER"],
+  password: ["MARIADB_PASSWORD", "MYSQL_PASSWORD"],
+  database: ["MARIADB_DATABASE", "MYSQL_DATABASE"],
+  allowEmpty: ["MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "ALLOW_EMPTY_PASSWORD"],
+};
 
+/**
+ * MariaDB: mariadb-dump (mysqldump on images older than 10.5) of the configured databases, or of
+ * all of them, restored through the mariadb client. See docs/strategies/mariadb.md.
+ */
 export const mariadb = {
   name: "mariadb",
   ext: "sql",
   description: "mariadb-dump (or mysqldump) of the configured or all databases; restored through the client",
   needsRunning: true,
   matchImage: repoMatcher(["mariadb"], ["mariadb-galera"]),
-
-  inspect(service) {
-    const warnings: string[] = [];
-    if (PASSWORD_KEYS.length > 0 && !declaresEnv(service, PASSWORD_KEYS)) {
-      warnings.push("no credentials found in the compose file; the container's environment will be used");
-    }
-    return { warnings };
-  },
-
-  async backup() {
-    return notImplemented("mariadb");
-  },
-
-  async restore() {
-    return notImplemented("mariadb");
-  },
-
-  validate: (input) => expectMagic(input, [Buffer.from("-- M"), Buffer.from("/*M!")], "a mariadb-dump SQL file"),
+  inspect: (service, labels) => inspectFamily(service, labels, ENV),
+  backup: (ctx) => backupFamily(ctx, ENV),
+  restore: (ctx, input) => restoreFamily(ctx, ENV, input),
+  validate: (input) => validateDump(input),
 } satisfies Strategy;

@@ -1,32 +1,30 @@
 import type { Strategy } from "./types.ts";
-import { declaresEnv } from "../core/credentials.ts";
-import { expectMagic } from "./validate.ts";
-import { notImplemented, repoMatcher } from "./shared.ts";
+import type { FamilyEnv } from "./mysql-family.ts";
+import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family.ts";
+import { repoMatcher } from "./shared.ts";
 
-const PASSWORD_KEYS = ["MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD"] as const;
+/** The official `mysql` image's variables; Percona and bitnami/mysql read the same names. */
+const ENV: FamilyEnv = {
+  rootUser: ["MYSQL_ROOT_USER"],
+  rootPassword: ["MYSQL_ROOT_PASSWORD"],
+  user: ["MYSQL_USER"],
+  password: ["MYSQL_PASSWORD"],
+  database: ["MYSQL_DATABASE"],
+  allowEmpty: ["MYSQL_ALLOW_EMPTY_PASSWORD", "ALLOW_EMPTY_PASSWORD"],
+};
 
+/**
+ * MySQL (and Percona): a single-transaction mysqldump of the configured databases, or of all of
+ * them, restored through the mysql client. See docs/strategies/mysql.md.
+ */
 export const mysql = {
   name: "mysql",
   ext: "sql",
   description: "mysqldump of the configured or all databases; restored through the mysql client",
   needsRunning: true,
   matchImage: repoMatcher(["mysql", "mysql-server", "percona-server", "percona"], ["percona-xtradb-cluster"]),
-
-  inspect(service) {
-    const warnings: string[] = [];
-    if (PASSWORD_KEYS.length > 0 && !declaresEnv(service, PASSWORD_KEYS)) {
-      warnings.push("no credentials found in the compose file; the container's environment will be used");
-    }
-    return { warnings };
-  },
-
-  async backup() {
-    return notImplemented("mysql");
-  },
-
-  async restore() {
-    return notImplemented("mysql");
-  },
-
-  validate: (input) => expectMagic(input, [Buffer.from("-- M"), Buffer.from("/*M!")], "a mysqldump SQL file"),
+  inspect: (service, labels) => inspectFamily(service, labels, ENV),
+  backup: (ctx) => backupFamily(ctx, ENV),
+  restore: (ctx, input) => restoreFamily(ctx, ENV, input),
+  validate: (input) => validateDump(input),
 } satisfies Strategy;

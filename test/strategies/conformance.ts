@@ -18,6 +18,8 @@ import { loadCompose } from "../../src/compose/load.ts";
  */
 export interface StrategyFixture {
   strategy: (typeof strategies)[number]["name"];
+  /** Suite title when one strategy runs several fixtures (e.g. "redis (appendonly)"); default: the strategy. */
+  name?: string;
   compose: string;
   service: string;
   /** Waits until the service accepts the commands `seed` uses. */
@@ -38,7 +40,7 @@ export interface StrategyFixture {
 
 /** backup → mutate → restore → equal, plus the failure cases every strategy must handle. */
 export function describeStrategy(fx: StrategyFixture): void {
-  describe(`strategy conformance: ${fx.strategy}`, () => {
+  describe(`strategy conformance: ${fx.name ?? fx.strategy}`, () => {
     const stack = composeStack(fx.compose, `sdbc${fx.strategy.slice(0, 4)}`);
     const outputs: CliRun[] = [];
     let target: string;
