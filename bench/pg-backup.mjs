@@ -1,0 +1,153 @@
+// The measurements at one database size: sdbackup against the shell pipelines it replaces, and (on
+// request) a breakdown of where a backup's time goes. `bench/run.mjs` drives it.
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { pgDumpShell } from "./lib/pg-db.mjs";
+import { median, removeQuietly, run, settleDisk } from "./lib/measure.mjs";
+
+/**
+ * The compared commands. `group` pairs them for the goals: zstd vs gzip (defaults of each side),
+ * none vs plain (the same work without compression). `format` says which dump size they carry.
+ */
+export function comparisonCases(clis) {
+  const sdb = (cli, compression, group) => ({
+    id: `sdbackup-${cli.name}-${compression}`,
+    label: `sdbackup ${compression === "zstd" ? "" : "--compression none "}(${cli.name})`,
+    group, cli: cli.name, format: "custom", kind: "sdbackup", compression,
+    argv: (out) => [...cli.argv, "backup", "--app", "%APP%", "--target", out, "--compression", compression, "--json"],
+  });
+  const pipe = (gzip, group) => ({
+    id: gzip ? "pipe-gzip" : "pipe-plain",
+    label: gzip ? "pg_dump | gzip > f" : "pg_dump > f",
+    group, format: "plain", kind: "pipe", gzip,
+  });
+  return [
+    ...clis.map((cli) => sdb(cli, "zstd", "zstd")),
+    pipe(true, "gzip"),
+    ...clis.map((cli) => sdb(cli, "none", "none")),
+    pipe(false, "plain"),
+  ];
+}
+
+/**
+ * Runs every case `ctx.runs` times, round-robin (A B C, A B C, …) so that a slow spell on the shared
+ * machine spreads over all cases instead of hitting one. Each run writes into a fresh directory that
+ * is removed afterwards; `sync` runs between runs (untimed) so that no run pays for the previous
+ * one's write-back, and its duration is kept as the write-back a run left behind.
+ */
+export async function measureSize(ctx, db) {
+  const cases = comparisonCases(ctx.clis).map((c) => ({ ...c, runs: [] }));
+  await warmUp(ctx, db);
+  await settleDisk({ dropCaches: ctx.dropCaches });
+  for (let r = 0; r < ctx.runs; r++) {
+    for (const c of cases) {
+      const result = await runOnce(ctx, db, c, `${c.id}-${r}`);
+      result.syncS = await settleDisk({ dropCaches: ctx.dropCaches });
+      c.runs.push(result);
+      ctx.log(`  run ${r + 1}/${ctx.runs} ${c.label.padEnd(34)} ${result.wallS.toFixed(2)} s  ${(result.bytes / 1048576).toFixed(1)} MiB  ${result.peakRssKb ? `${(result.peakRssKb / 1024).toFixed(0)} MiB RSS` : ""}`);
+    }
+  }
+  const dumpBytes = {
+    custom: median(cases.filter((c) => c.group === "none").flatMap((c) => c.runs.map((x) => x.bytes))),
+    plain: median(cases.filter((c) => c.group === "plain").flatMap((c) => c.runs.map((x) => x.bytes))),
+  };
+  return { cases: cases.map((c) => summarize(c, dumpBytes[c.format])), dumpBytes };
+}
+
+/**
+ * Where the time goes, each part alone: pg_dump inside the container with no output stream, the
+ * same through `docker exec` to a host file (the engine's stream and the CLI's demux), and the host
+ * stages (sdbackup's zstd and sha256 in Node, the gzip and zstd CLIs) over files from the page cache.
+ */
+export async function breakdown(ctx, db) {
+  const dir = path.join(ctx.tmp, "breakdown");
+  mkdirSync(dir, { recursive: true });
+  const custom = path.join(dir, "dump.pgdump");
+  const plain = path.join(dir, "dump.sql");
+  const inContainer = (args) => ["docker", "exec", db.name, "sh", "-c", `pg_dump -U "$POSTGRES_USER" -d "$POSTGRES_DB" ${args} > /dev/null`];
+  const toHost = (args, file) => ["bash", "-c", `set -o pipefail; docker exec ${db.name} sh -c 'pg_dump -U "$POSTGRES_USER" -d "$POSTGRES_DB" ${args}' > "$1"`, "bash", file];
+  const hostStage = (stage) => [ctx.node, path.join(ctx.root, "bench", "lib", "host-stage.mjs"), stage, custom];
+  const items = [
+    { label: "pg_dump plain, in the container > /dev/null", argv: inContainer("") },
+    { label: "pg_dump -Fc -Z0, in the container > /dev/null", argv: inContainer("--format=custom --compress=0") },
+    { label: "docker exec pg_dump plain > host file", argv: toHost("", plain), bytes: plain },
+    { label: "docker exec pg_dump -Fc -Z0 > host file", argv: toHost("--format=custom --compress=0", custom), bytes: custom },
+    { label: "host: node read only (custom dump)", argv: hostStage("read"), inProcess: true },
+    { label: "host: sdbackup zstd-3 in node (custom dump)", argv: hostStage("zstd"), inProcess: true },
+    { label: "host: sdbackup sha256 in node (custom dump)", argv: hostStage("sha256"), inProcess: true },
+    { label: "host: sdbackup zstd-3 + sha256 (custom dump)", argv: hostStage("zstd+sha256"), inProcess: true },
+    { label: "host: zstd -3 CLI (custom dump)", argv: ["sh", "-c", `zstd -3 -q -c "$1" > /dev/null`, "sh", custom], needs: "zstd" },
+    { label: "host: gzip -6 CLI (plain dump)", argv: ["sh", "-c", `gzip -6 -c "$1" > /dev/null`, "sh", plain], needs: "gzip" },
+  ];
+  const rows = [];
+  for (const item of items) {
+    if (item.needs && (await run(["sh", "-c", `command -v ${item.needs}`], { allowFailure: true })).code !== 0) continue;
+    const samples = [];
+    for (let r = 0; r < ctx.runs; r++) {
+      const res = await run(item.argv, { measure: true, timeFile: path.join(dir, "time.txt") });
+      const seconds = item.inProcess ? JSON.parse(res.stdout.trim().split("\n").at(-1)).seconds : res.wallS;
+      samples.push({ seconds, cpuS: res.cpuS, peakRssKb: res.peakRssKb });
+      await settleDisk();
+    }
+    const bytes = item.bytes ? statSync(item.bytes).size : statSync(item.label.includes("plain dump") ? plain : custom).size;
+    const seconds = median(samples.map((s) => s.seconds));
+    rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: median(samples.map((s) => s.cpuS)), bytes });
+    ctx.log(`  ${item.label.padEnd(48)} ${seconds.toFixed(2)} s`);
+  }
+  removeQuietly(dir);
+  return rows;
+}
+
+// --- internal ---
+
+/**
+ * Untimed: one plain dump reads every page into the page cache (the database was just vacuumed, so
+ * nothing is written back), and each sdbackup variant starts once so its files are cached too.
+ */
+async function warmUp(ctx, db) {
+  const out = path.join(ctx.tmp, "warm.sql");
+  await run(pgDumpShell(db, { gzip: false, out }));
+  removeQuietly(out);
+  for (const cli of ctx.clis) await run([...cli.argv, "--version"], { env: ctx.cliEnv });
+}
+
+async function runOnce(ctx, db, c, name) {
+  const timeFile = path.join(ctx.tmp, "time.txt");
+  if (c.kind === "pipe") {
+    const out = path.join(ctx.tmp, `${name}.out`);
+    const res = await run(pgDumpShell(db, { gzip: c.gzip, out }), { measure: true, timeFile });
+    const bytes = statSync(out).size;
+    removeQuietly(out);
+    return { wallS: res.wallS, cpuS: res.cpuS, peakRssKb: res.peakRssKb, bytes };
+  }
+  const out = path.join(ctx.tmp, name);
+  const argv = c.argv(out).map((a) => (a === "%APP%" ? db.name : a));
+  // cwd without a compose file: --app then finds the project by its containers' labels.
+  const res = await run(argv, { measure: true, timeFile, env: ctx.cliEnv, cwd: ctx.tmp });
+  const result = JSON.parse(res.stdout);
+  const item = result.items?.[0];
+  if (result.status !== "ok" || !item || item.status !== "ok") throw new Error(`sdbackup backup did not succeed: ${res.stdout}`);
+  const stored = statSync(path.join(out, ...item.key.split("/"))).size;
+  if (stored !== item.bytes) throw new Error(`sdbackup reported ${item.bytes} bytes but stored ${stored}`);
+  if (c.compression === "none" && readFileSync(path.join(out, ...item.key.split("/"))).subarray(0, 5).toString() !== "PGDMP") {
+    throw new Error("the uncompressed artifact is not a pg_dump custom archive");
+  }
+  removeQuietly(out);
+  return { wallS: res.wallS, cpuS: res.cpuS, peakRssKb: res.peakRssKb, bytes: item.bytes, itemS: item.durationMs / 1000 };
+}
+
+function summarize(c, dumpBytes) {
+  const pick = (k) => c.runs.map((r) => r[k]);
+  const wallS = median(pick("wallS"));
+  return {
+    id: c.id, label: c.label, group: c.group, cli: c.cli ?? null,
+    wallS, minS: Math.min(...pick("wallS")), maxS: Math.max(...pick("wallS")),
+    bytes: median(pick("bytes")),
+    dumpMbPerS: dumpBytes ? dumpBytes / 1048576 / wallS : null,
+    cpuS: median(pick("cpuS")),
+    peakRssKb: median(pick("peakRssKb")),
+    maxPeakRssKb: Math.max(...pick("peakRssKb").map((x) => x ?? 0)) || null,
+    syncS: median(pick("syncS")),
+    runs: c.runs,
+  };
+}
