@@ -1,6 +1,6 @@
 // The measurements at one database size: sdbackup against the shell pipelines it replaces, and (on
 // request) a breakdown of where a backup's time goes. `bench/run.mjs` drives it.
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { pgDumpShell } from "./lib/pg-db.mjs";
 import { median, removeQuietly, run, settleDisk } from "./lib/measure.mjs";
@@ -68,16 +68,16 @@ export async function breakdown(ctx, db) {
   const toHost = (args, file) => ["bash", "-c", `set -o pipefail; docker exec ${db.name} sh -c 'pg_dump -U "$POSTGRES_USER" -d "$POSTGRES_DB" ${args}' > "$1"`, "bash", file];
   const hostStage = (stage) => [ctx.node, path.join(ctx.root, "bench", "lib", "host-stage.mjs"), stage, custom];
   const items = [
-    { label: "pg_dump plain, in the container > /dev/null", argv: inContainer("") },
-    { label: "pg_dump -Fc -Z0, in the container > /dev/null", argv: inContainer("--format=custom --compress=0") },
-    { label: "docker exec pg_dump plain > host file", argv: toHost("", plain), bytes: plain },
-    { label: "docker exec pg_dump -Fc -Z0 > host file", argv: toHost("--format=custom --compress=0", custom), bytes: custom },
-    { label: "host: node read only (custom dump)", argv: hostStage("read"), inProcess: true },
-    { label: "host: sdbackup zstd-3 in node (custom dump)", argv: hostStage("zstd"), inProcess: true },
-    { label: "host: sdbackup sha256 in node (custom dump)", argv: hostStage("sha256"), inProcess: true },
-    { label: "host: sdbackup zstd-3 + sha256 (custom dump)", argv: hostStage("zstd+sha256"), inProcess: true },
-    { label: "host: zstd -3 CLI (custom dump)", argv: ["sh", "-c", `zstd -3 -q -c "$1" > /dev/null`, "sh", custom], needs: "zstd" },
-    { label: "host: gzip -6 CLI (plain dump)", argv: ["sh", "-c", `gzip -6 -c "$1" > /dev/null`, "sh", plain], needs: "gzip" },
+    { label: "docker exec pg_dump plain > host file", argv: toHost("", plain), base: plain },
+    { label: "docker exec pg_dump -Fc -Z0 > host file", argv: toHost("--format=custom --compress=0", custom), base: custom },
+    { label: "pg_dump plain, in the container > /dev/null", argv: inContainer(""), base: plain },
+    { label: "pg_dump -Fc -Z0, in the container > /dev/null", argv: inContainer("--format=custom --compress=0"), base: custom },
+    { label: "host: node read only (custom dump)", argv: hostStage("read"), base: custom, inProcess: true },
+    { label: "host: sdbackup zstd-3 in node (custom dump)", argv: hostStage("zstd"), base: custom, inProcess: true },
+    { label: "host: sdbackup sha256 in node (custom dump)", argv: hostStage("sha256"), base: custom, inProcess: true },
+    { label: "host: sdbackup zstd-3 + sha256 (custom dump)", argv: hostStage("zstd+sha256"), base: custom, inProcess: true },
+    { label: "host: zstd -3 CLI (custom dump)", argv: ["sh", "-c", `zstd -3 -q -c "$1" > /dev/null`, "sh", custom], base: custom, needs: "zstd" },
+    { label: "host: gzip -6 CLI (plain dump)", argv: ["sh", "-c", `gzip -6 -c "$1" > /dev/null`, "sh", plain], base: plain, needs: "gzip" },
   ];
   const rows = [];
   for (const item of items) {
@@ -85,11 +85,12 @@ export async function breakdown(ctx, db) {
     const samples = [];
     for (let r = 0; r < ctx.runs; r++) {
       const res = await run(item.argv, { measure: true, timeFile: path.join(dir, "time.txt") });
+      // In-process timing leaves out node's start and the TypeScript loading of the stage script.
       const seconds = item.inProcess ? JSON.parse(res.stdout.trim().split("\n").at(-1)).seconds : res.wallS;
-      samples.push({ seconds, cpuS: res.cpuS, peakRssKb: res.peakRssKb });
+      samples.push({ seconds, cpuS: res.cpuS });
       await settleDisk();
     }
-    const bytes = item.bytes ? statSync(item.bytes).size : statSync(item.label.includes("plain dump") ? plain : custom).size;
+    const bytes = statSync(item.base).size;
     const seconds = median(samples.map((s) => s.seconds));
     rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: median(samples.map((s) => s.cpuS)), bytes });
     ctx.log(`  ${item.label.padEnd(48)} ${seconds.toFixed(2)} s`);
@@ -129,7 +130,7 @@ async function runOnce(ctx, db, c, name) {
   if (result.status !== "ok" || !item || item.status !== "ok") throw new Error(`sdbackup backup did not succeed: ${res.stdout}`);
   const stored = statSync(path.join(out, ...item.key.split("/"))).size;
   if (stored !== item.bytes) throw new Error(`sdbackup reported ${item.bytes} bytes but stored ${stored}`);
-  if (c.compression === "none" && readFileSync(path.join(out, ...item.key.split("/"))).subarray(0, 5).toString() !== "PGDMP") {
+  if (c.compression === "none" && !startsWith(path.join(out, ...item.key.split("/")), "PGDMP")) {
     throw new Error("the uncompressed artifact is not a pg_dump custom archive");
   }
   removeQuietly(out);
@@ -150,4 +151,15 @@ function summarize(c, dumpBytes) {
     syncS: median(pick("syncS")),
     runs: c.runs,
   };
+}
+
+function startsWith(file, magic) {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(magic.length);
+    readSync(fd, buf, 0, buf.length, 0);
+    return buf.toString("latin1") === magic;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -8,6 +8,7 @@ import { register as registerRestore } from "./commands/restore.ts";
 import { register as registerList } from "./commands/list.ts";
 import { register as registerPrune } from "./commands/prune.ts";
 import { register as registerVerify } from "./commands/verify.ts";
+import { register as registerSchedule } from "./commands/schedule.ts";
 
 /**
  * A command's action returns the exit code it wants (0 ok, 3 partial, …) or throws. Commands are
@@ -15,7 +16,7 @@ import { register as registerVerify } from "./commands/verify.ts";
  */
 export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: ExitCodeValue) => void) => void;
 
-const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify];
+const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify, registerSchedule];
 
 /** Options every command shares; `-f` may repeat. */
 export interface CommonOptions {

@@ -2,7 +2,6 @@
 // time (`/usr/bin/time`), or, without it, peak RSS from /proc/<pid>/status VmHWM of the direct child.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
 
 const GNU_TIME = "/usr/bin/time";
 export const hasGnuTime = existsSync(GNU_TIME);
@@ -101,10 +100,6 @@ export function loadAverage() {
   } catch {
     return "?";
   }
-}
-
-export function tmpFile(dir, name) {
-  return path.join(dir, name);
 }
 
 // --- internal ---

@@ -7,6 +7,7 @@ import type { Compression } from "../manifest/schema.ts";
 import { openProject } from "../core/open-project.ts";
 import { planItems } from "../core/plan.ts";
 import { runBackupPlan, type BackupResult } from "../core/run-backup.ts";
+import { checkIfDue, type NotDueResult } from "../core/due-check.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
 import { LABEL, isTrue } from "../core/labels.ts";
@@ -20,6 +21,8 @@ export interface BackupOptions extends CommonOptions {
   level?: string;
   concurrency?: string;
   dryRun?: boolean;
+  ifDue?: boolean;
+  cron?: string;
   consistent?: boolean;
   hookTimeout?: string;
 }
@@ -31,7 +34,13 @@ export interface BackupPlanResult {
   items: { service: string; strategy: string; container: string | null; paths: string[] }[];
 }
 
-export async function runBackup(opts: BackupOptions, deps: Deps): Promise<BackupResult | BackupPlanResult> {
+export async function runBackup(opts: BackupOptions, deps: Deps): Promise<BackupResult | BackupPlanResult | NotDueResult> {
+  if (opts.cron !== undefined && !opts.ifDue) throw new ConfigError("--cron only applies with --if-due");
+  if (opts.ifDue) {
+    // before Docker: a runner that wakes up often must not touch the engine when nothing is due
+    const notDue = await checkIfDue(opts, deps);
+    if (notDue) return notDue;
+  }
   const { project, containers, docker } = await openProject(opts, deps);
   const items = planItems(project, containers, opts.service);
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
@@ -66,16 +75,19 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .option("--consistent", "stop (or pause) services labelled simpledeploy.backup.stop=true while the set is taken")
     .option("--hook-timeout <duration>", "timeout for each pre/post hook (e.g. 90s, 5m)", "5m")
     .option("--dry-run", "print the plan without backing up")
+    .option("--if-due", "back up only when the schedule label has a run due since the newest set in the target")
+    .option("--cron <expr>", "with --if-due: this schedule instead of the label")
     .action(async (opts: BackupOptions) => {
       const result = await runBackup(opts, deps);
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
       else printHuman(result, deps);
-      if ("dryRun" in result) return;
+      if ("dryRun" in result || result.status === "not-due") return;
       setExit(result.status === "ok" ? ExitCode.ok : result.status === "partial" ? ExitCode.partial : ExitCode.failed);
     });
 };
 
-function printHuman(result: BackupResult | BackupPlanResult, deps: Deps): void {
+function printHuman(result: BackupResult | BackupPlanResult | NotDueResult, deps: Deps): void {
+  if ("status" in result && result.status === "not-due") return; // checkIfDue said so on stderr
   if ("dryRun" in result) {
     deps.out(`would back up project ${result.project} to ${result.target}:`);
     deps.out(renderTable(["SERVICE", "STRATEGY", "CONTAINER", "PATHS"], result.items.map((i) => [i.service, i.strategy, i.container ?? "(none)", i.paths.join(",") || "-"])));

@@ -4,6 +4,7 @@ import { addCommonOptions, type CommonOptions } from "../cli.ts";
 import type { Deps } from "../deps.ts";
 import { detectProject, type ServiceDetection } from "../core/detect.ts";
 import { resolveProject } from "../core/project.ts";
+import { projectSchedule } from "../core/schedule.ts";
 import { renderTable } from "../ui/table.ts";
 
 export interface DetectResult {
@@ -11,11 +12,18 @@ export interface DetectResult {
   /** `files` when read from compose files, `containers` when built from running containers. */
   origin: "files" | "containers";
   services: ServiceDetection[];
+  /**
+   * The project's `simpledeploy.backup.schedule` and the services carrying it; null without one.
+   * A malformed or conflicting label is a ConfigError (exit 2), not a row warning.
+   */
+  schedule: { expression: string; timezone: string | null; services: string[] } | null;
 }
 
 export async function runDetect(opts: CommonOptions, deps: Deps): Promise<DetectResult> {
   const { project, origin } = await resolveProject(opts, deps);
-  return { project: project.name, origin, services: detectProject(project) };
+  const found = projectSchedule(project.services);
+  const schedule = found ? { expression: found.schedule.expression, timezone: found.schedule.timezone, services: found.services } : null;
+  return { project: project.name, origin, services: detectProject(project), schedule };
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps) => {
@@ -34,5 +42,9 @@ export const register: CommandRegistrar = (program: Command, deps: Deps) => {
       s.warnings.join("; "),
     ]);
     deps.out(renderTable(["SERVICE", "IMAGE", "STRATEGY", "WHY", "PATHS", "WARNINGS"], rows));
+    if (result.schedule) {
+      const zone = result.schedule.timezone ? ` (CRON_TZ=${result.schedule.timezone})` : "";
+      deps.out(`schedule: ${result.schedule.expression}${zone}, from ${result.schedule.services.join(", ")}`);
+    }
   });
 };

@@ -11,6 +11,7 @@ import { runRestorePlan, type RestoreResult } from "../core/run-restore.ts";
 import { getStrategy } from "../strategies/index.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
+import { parseDurationMs } from "../core/duration.ts";
 
 export interface RestoreOptions extends CommonOptions {
   set?: string;
@@ -18,6 +19,7 @@ export interface RestoreOptions extends CommonOptions {
   target?: string;
   yes?: boolean;
   dryRun?: boolean;
+  hookTimeout?: string;
 }
 
 export interface RestorePlanResult {
@@ -55,7 +57,10 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
   if (!opts.yes && !(await confirm(`Restore set ${manifest.set} into ${names} of project ${project.name}? Their current data will be replaced.`))) {
     throw new ConfigError("restore not confirmed", { hint: "pass --yes to restore without asking" });
   }
-  return runRestorePlan({ manifest, items, target, docker, signal: deps.signal, log: deps.log });
+  return runRestorePlan({
+    manifest, items, target, docker, services: project.services, containers,
+    hookTimeoutMs: parseDurationMs(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
+  });
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
@@ -64,6 +69,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .option("--set <id>", "set id, or latest", "latest")
     .option("--service <name>", "only this service (repeatable)", collect)
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+    .option("--hook-timeout <duration>", "timeout for each restore.pre/.post hook (e.g. 90s, 5m)", "5m")
     .option("--dry-run", "show what would be restored where")
     .action(async (opts: RestoreOptions) => {
       const result = await runRestore(opts, deps, (q) => askOnTerminal(q, deps));

@@ -5,6 +5,7 @@ import { ConfigError, errorMessage } from "../errors.ts";
 import { LABEL } from "./labels.ts";
 import { containerFor } from "./plan.ts";
 import { parseDurationMs } from "./duration.ts";
+import { critical } from "./critical.ts";
 
 export type HookPhase = "pre" | "post" | "restore.pre" | "restore.post";
 
@@ -89,4 +90,53 @@ export async function runHook(service: ComposeService, phase: HookPhase, contain
 function hookTimeout(service: ComposeService, fallbackMs: number): number {
   const raw = service.labels[LABEL.hookTimeout];
   return raw ? parseDurationMs(raw, `${service.name}: ${LABEL.hookTimeout}`) : fallbackMs;
+}
+
+export interface Hooked<T> {
+  /** Undefined when a failing pre hook stopped the run. */
+  value?: T;
+  hooks: HookResult[];
+  /** Why the body did not run: a failed pre hook with on-error=abort. */
+  stopReason?: string;
+}
+
+/**
+ * pre hooks → body → post hooks. Post hooks run in `finally`, with their own deadline so that an
+ * interrupt still runs them, for every service whose pre hook ran (or that has only a post hook).
+ */
+export async function withHooks<T>(
+  phases: { pre: HookPhase; post: HookPhase },
+  services: readonly ComposeService[],
+  containers: readonly ContainerDetails[],
+  deps: HookDeps,
+  body: () => Promise<T>,
+): Promise<Hooked<T>> {
+  const out: Hooked<T> = { hooks: [] };
+  const preRan = new Set<string>();
+  try {
+    for (const service of servicesWithHook(services, phases.pre)) {
+      if (deps.signal.aborted) throw deps.signal.reason;
+      preRan.add(service.name);
+      const hook = await runHook(service, phases.pre, containers, deps);
+      out.hooks.push(hook);
+      if (hook.status === "failed") {
+        deps.log.error(hook.error ?? `${phases.pre} hook failed`);
+        if (hooksAbortOnError(service)) {
+          out.stopReason = `${hook.error} (${LABEL.hooksOnError}=abort)`;
+          return out;
+        }
+      }
+    }
+    out.value = await body();
+    return out;
+  } finally {
+    const postDeps = { ...deps, signal: AbortSignal.timeout(deps.timeoutMs + 5_000) };
+    const hasPre = (s: ComposeService) => Boolean(s.labels[LABEL_OF[phases.pre]]?.trim());
+    for (const service of servicesWithHook(services, phases.post)) {
+      if (hasPre(service) ? !preRan.has(service.name) : out.stopReason !== undefined) continue;
+      const hook = await critical(() => runHook(service, phases.post, containers, postDeps));
+      if (hook.status === "failed") deps.log.error(hook.error ?? `${phases.post} hook failed`);
+      out.hooks.push(hook);
+    }
+  }
 }

@@ -11,10 +11,8 @@ import { mapPool } from "./pool.ts";
 import { createProgressBoard } from "../ui/progress.ts";
 import type { PlanItem } from "./plan.ts";
 import { backupItem, discard, toResult, type FailedOutcome, type ItemOutcome, type OkOutcome } from "./backup-item.ts";
-import { hooksAbortOnError, runHook, servicesWithHook, type HookResult } from "./hooks.ts";
+import { withHooks, type HookResult } from "./hooks.ts";
 import { quiesce, type Downtime } from "./quiesce.ts";
-import { critical } from "./critical.ts";
-import { LABEL } from "./labels.ts";
 
 export interface BackupRun {
   project: string;
@@ -71,47 +69,20 @@ export interface BackupResult {
 export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
   const started = run.now();
   const set = newSetId(started);
-  const hooks: HookResult[] = [];
   let downtime: Downtime[] = [];
   let results: ItemOutcome[] = [];
-  let stopReason: string | undefined;
-  const preRan = new Set<string>();
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
-  try {
-    for (const service of servicesWithHook(run.services, "pre")) {
-      throwIfAborted(run.signal);
-      preRan.add(service.name);
-      const hook = await runHook(service, "pre", run.containers, hookDeps);
-      hooks.push(hook);
-      if (hook.status === "failed") {
-        run.log.error(hook.error ?? "pre hook failed");
-        if (hooksAbortOnError(service)) {
-          stopReason = `${hook.error} (${LABEL.hooksOnError}=abort)`;
-          break;
-        }
-      }
+  const { hooks, stopReason } = await withHooks({ pre: "pre", post: "post" }, run.services, run.containers, hookDeps, async () => {
+    const keepRunning = new Set(run.items.filter((i) => i.strategy.needsRunning).map((i) => i.service.name));
+    const quiet = run.consistent ? await quiesce(run.services, run.containers, keepRunning, run) : undefined;
+    const board = createProgressBoard(run.log);
+    try {
+      results = await mapPool(run.items, run.concurrency, (item) => backupItem(run, set, item, board));
+    } finally {
+      board.stop();
+      if (quiet) downtime = await quiet.resume();
     }
-    if (!stopReason) {
-      const keepRunning = new Set(run.items.filter((i) => i.strategy.needsRunning).map((i) => i.service.name));
-      const quiet = run.consistent ? await quiesce(run.services, run.containers, keepRunning, run) : undefined;
-      const board = createProgressBoard(run.log);
-      try {
-        results = await mapPool(run.items, run.concurrency, (item) => backupItem(run, set, item, board));
-      } finally {
-        board.stop();
-        if (quiet) downtime = await quiet.resume();
-      }
-    }
-  } finally {
-    const posts = servicesWithHook(run.services, "post").filter((s) => preRan.has(s.name) || !s.labels[LABEL.pre]);
-    const postDeps = { ...hookDeps, signal: AbortSignal.timeout(run.hookTimeoutMs + 5_000) };
-    for (const service of posts) {
-      if (stopReason && !preRan.has(service.name)) continue;
-      const hook = await critical(() => runHook(service, "post", run.containers, postDeps));
-      if (hook.status === "failed") run.log.error(hook.error ?? "post hook failed");
-      hooks.push(hook);
-    }
-  }
+  });
 
   const ok = results.filter((r): r is OkOutcome => r.status === "ok");
   const failed = results.filter((r): r is FailedOutcome => r.status === "failed");

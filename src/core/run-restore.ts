@@ -6,6 +6,9 @@ import type { PlanItem } from "./plan.ts";
 import { errorMessage, throwIfAborted } from "../errors.ts";
 import { createSecretRegistry } from "./secrets.ts";
 import { readArtifact } from "./read-artifact.ts";
+import type { ComposeService } from "../compose/model.ts";
+import type { ContainerDetails } from "../docker/types.ts";
+import { withHooks, type HookResult } from "./hooks.ts";
 
 export interface RestoreRun {
   manifest: Manifest;
@@ -13,6 +16,10 @@ export interface RestoreRun {
   items: { item: ManifestItem; plan: PlanItem }[];
   target: Target;
   docker: DockerApi;
+  /** For `simpledeploy.backup.restore.pre/.post` hooks, which may live on any service. */
+  services: ComposeService[];
+  containers: ContainerDetails[];
+  hookTimeoutMs: number;
   signal: AbortSignal;
   log: Logger;
 }
@@ -31,6 +38,8 @@ export interface RestoreResult {
   set: string;
   status: "ok" | "failed";
   items: RestoreItemResult[];
+  hooks: HookResult[];
+  error?: string;
 }
 
 /**
@@ -44,6 +53,14 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
     run.log.info(`${item.service}: verifying ${item.key}`);
     await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }));
   }
+  const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
+  const { value, hooks, stopReason } = await withHooks({ pre: "restore.pre", post: "restore.post" }, run.services, run.containers, hookDeps, () => applyAll(run));
+  const results = value ?? [];
+  const failed = Boolean(stopReason) || results.some((r) => r.status === "failed");
+  return { project: run.manifest.project, set: run.manifest.set, status: failed ? "failed" : "ok", items: results, hooks, ...(stopReason ? { error: stopReason } : {}) };
+}
+
+async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
   const results: RestoreItemResult[] = [];
   let failed = false;
   for (const { item, plan } of run.items) {
@@ -70,5 +87,5 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
       results.push({ ...base, status: "failed", durationMs: Math.round(performance.now() - t0), error: errorMessage(err) });
     }
   }
-  return { project: run.manifest.project, set: run.manifest.set, status: failed ? "failed" : "ok", items: results };
+  return results;
 }

@@ -90,7 +90,7 @@ export async function redisCall(ctx: RunContext, conn: RedisConnection, command:
     const auth = /^(NOAUTH|WRONGPASS|NOPERM)$/.test(m[1]!);
     const detail = r.stderr.trim() ? ` (${r.stderr.trim().split("\n").pop()})` : "";
     throw new RedisReplyError(
-      `redis ${command.join(" ")} was refused in service ${ctx.service.name}: ${reply}${detail}`,
+      `Redis in service ${ctx.service.name} refused ${command.join(" ")}: ${reply}${detail}`,
       reply,
       auth ? `check the password: --requirepass, REDIS_PASSWORD(_FILE) or ${LABEL.passwordEnv}` : undefined,
     );

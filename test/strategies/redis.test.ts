@@ -1,6 +1,15 @@
 import { join } from "node:path";
+import { getEventListeners } from "node:events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeStrategy, type StrategyFixture } from "./conformance.ts";
 import type { Stack } from "../helpers/compose.ts";
+import { removeContainers, requireDocker, shell, startContainer } from "../helpers/docker.ts";
+import { connect } from "../../src/docker/client.ts";
+import type { DockerApi } from "../../src/docker/types.ts";
+import { redis } from "../../src/strategies/redis.ts";
+import type { RunContext } from "../../src/strategies/types.ts";
+import { createSecretRegistry } from "../../src/core/secrets.ts";
+import { CancelledError } from "../../src/errors.ts";
 
 const dir = join(import.meta.dirname, "redis");
 const SECRET = "Redis-Conformance-Secret-1";
@@ -89,3 +98,56 @@ describeStrategy(fixture({
   secret: SECRET,
   wrongCredentials: join(dir, "wrong-password.yaml"),
 }));
+
+describeStrategy(fixture({ name: "redis (CONFIG renamed away, appendonly yes)", compose: join(dir, "compose-noconfig.yaml") }));
+
+describe("redis backup while a background save is running", () => {
+  let api: DockerApi;
+  let id: string;
+  const argvs: string[][] = [];
+  const logs: string[] = [];
+
+  const context = (signal: AbortSignal): RunContext => ({
+    docker: { ...api, exec: (cid, argv, opts) => (argvs.push(argv), api.exec(cid, argv, opts)) },
+    service: { name: "cache", image: "redis:7", environment: {}, labels: {}, volumes: [], secrets: [], profiles: [] },
+    container: undefined as never,
+    detection: { strategy: "redis", source: "image", confidence: 1, paths: [], warnings: [] },
+    secrets: createSecretRegistry(),
+    signal,
+    log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m), debug: () => {}, interactive: false },
+  });
+
+  beforeAll(async () => {
+    await requireDocker();
+    api = await connect(process.env, AbortSignal.timeout(10_000));
+    ({ id } = await startContainer({ image: "redis:7", cmd: ["redis-server", "--save", ""], volumes: ["/data"] }));
+    for (let i = 0; i < 50 && !(await shell(id, "redis-cli PING")).includes("PONG"); i++) await new Promise((r) => setTimeout(r, 100));
+    // 200 keys at 10 ms each: every save takes about two seconds
+    await shell(id, "for i in $(seq 200); do echo SET k$i v$i; done | redis-cli > /dev/null && redis-cli CONFIG SET rdb-key-save-delay 10000");
+  }, 60_000);
+
+  afterAll(() => removeContainers([id]));
+
+  it("waits for the running save, then takes its own", async () => {
+    const before = Number((await shell(id, "redis-cli LASTSAVE")).trim());
+    expect(await shell(id, "redis-cli BGSAVE")).toContain("started");
+    const ctx = { ...context(AbortSignal.timeout(60_000)), container: await api.inspect(id, { signal: AbortSignal.timeout(10_000) }) };
+    const t0 = Date.now();
+    const rdb = Buffer.concat(await (await redis.backup(ctx)).toArray());
+    expect(rdb.subarray(0, 5).toString()).toBe("REDIS");
+    expect(logs.join("\n")).toMatch(/already running/);
+    expect(argvs.filter((a) => a.includes("BGSAVE")).length).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - t0).toBeGreaterThan(3000); // the running save, then ours
+    expect(Number((await shell(id, "redis-cli LASTSAVE")).trim())).toBeGreaterThan(before);
+  }, 60_000);
+
+  it("an abort while waiting for the save rejects promptly and leaves no listener", async () => {
+    const controller = new AbortController();
+    const ctx = { ...context(controller.signal), container: await api.inspect(id, { signal: AbortSignal.timeout(10_000) }) };
+    const t0 = Date.now();
+    setTimeout(() => controller.abort(new CancelledError()), 500);
+    await expect(redis.backup(ctx)).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(1800);
+    expect(getEventListeners(controller.signal, "abort")).toEqual([]);
+  }, 60_000);
+});

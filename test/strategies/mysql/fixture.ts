@@ -27,7 +27,7 @@ export function mysqlFixture(o: MysqlFixtureOptions): StrategyFixture {
     stack.exec(SERVICE, ["sh", "-c", `MYSQL_PWD="${o.password}" exec ${o.client} ${tcp ? "-h 127.0.0.1 " : ""}-u${o.user} --default-character-set=utf8mb4 -N -B`], query);
   const db = o.database;
   const strayFile = `/var/lib/mysql/${db}/not-a-table.txt`;
-  const orphan = `/var/lib/mysql/${db}/audit.ibd`;
+  const orphan = `/var/lib/mysql/${db}/notes.ibd`;
   return {
     strategy: o.strategy,
     ...(o.name ? { name: o.name } : {}),
@@ -44,7 +44,7 @@ export function mysqlFixture(o: MysqlFixtureOptions): StrategyFixture {
     }),
     ...(o.breakWith === "orphan-tablespace" && {
       breakRestore: async (stack: Stack) => {
-        await sql(stack, `DROP TABLE \`${db}\`.audit`);
+        await sql(stack, `DROP TABLE \`${db}\`.notes`);
         await stack.exec(SERVICE, ["sh", "-c", `echo junk > ${orphan}`]);
       },
       fixRestore: async (stack: Stack) => void (await stack.exec(SERVICE, ["rm", "-f", orphan])),
@@ -77,6 +77,8 @@ CREATE DATABASE IF NOT EXISTS \`${db}\`;
 USE \`${db}\`;
 CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(100), b VARBINARY(64), u TEXT) DEFAULT CHARSET utf8mb4;
 CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, t_id INT, note VARCHAR(50));
+CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);
+INSERT INTO notes VALUES (1, 'restored between audit and t');
 CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO audit (t_id, note) VALUES (NEW.id, 'inserted');
 CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;
 DELIMITER ;;
@@ -98,10 +100,10 @@ function snapshotSql(db: string): string {
   return `
 SET SESSION group_concat_max_len = 16777216;
 USE \`${db}\`;
+SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE();
 SELECT COUNT(*), MD5(GROUP_CONCAT(id, ':', v, ':', COALESCE(HEX(b), '-'), ':', HEX(u) ORDER BY id SEPARATOR ',')) FROM t;
 SELECT COUNT(*), MD5(GROUP_CONCAT(id, ':', t_id, ':', note ORDER BY id)) FROM audit;
 SELECT ROUTINE_TYPE, ROUTINE_NAME, MD5(ROUTINE_DEFINITION) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1, 2;
 SELECT TRIGGER_NAME, MD5(ACTION_STATEMENT) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1;
-SELECT twice(21);
 `;
 }

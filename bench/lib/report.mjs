@@ -1,0 +1,85 @@
+// Tables and goals of the PostgreSQL backup benchmark. Goals are judged, never enforced: a missed
+// goal prints MISS and the run still exits 0 (only errors fail it).
+
+export const GOALS = {
+  speedUp: 1.5,
+  sizeRatio: 1.0,
+  rssMiB: 120,
+  /** Growth of peak RSS from the smallest to the largest size that still counts as flat. */
+  rssGrowthMiB: 20,
+  plainRatio: 1.1,
+};
+
+export function table(headers, rows) {
+  const cells = [headers, ...rows].map((r) => r.map((c) => String(c ?? "-")));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(cells[0]), line(widths.map((w) => "-".repeat(w))), ...cells.slice(1).map(line)].join("\n");
+}
+
+/** The comparison at one size as a text table. */
+export function sizeTable(result) {
+  const rows = result.cases.map((c) => [
+    c.label,
+    c.wallS.toFixed(2),
+    `${c.minS.toFixed(2)}–${c.maxS.toFixed(2)}`,
+    mib(c.bytes, 1),
+    c.dumpMbPerS === null ? "-" : c.dumpMbPerS.toFixed(0),
+    c.cpuS === null ? "-" : c.cpuS.toFixed(2),
+    c.peakRssKb === null ? "-" : `${(c.peakRssKb / 1024).toFixed(0)} / ${(c.maxPeakRssKb / 1024).toFixed(0)}`,
+    c.syncS.toFixed(2),
+  ]);
+  return table(["case", "wall s", "min–max s", "output MiB", "dump MiB/s", "host CPU s", "peak RSS MiB (med/max)", "sync after s"], rows);
+}
+
+export function breakdownTable(rows) {
+  return table(
+    ["stage (each alone)", "seconds", "MiB/s of input", "host CPU s"],
+    rows.map((r) => [r.label, r.seconds.toFixed(2), r.mbPerS.toFixed(0), r.cpuS === null ? "-" : r.cpuS.toFixed(2)]),
+  );
+}
+
+/**
+ * Every goal for every sdbackup variant measured (source, binary), judged at every size.
+ * Returns lines such as `PASS  speed-up … [binary]  256 MiB: 2.61×, 1024 MiB: 2.70×`.
+ */
+export function judge(sizes, clis) {
+  const lines = [];
+  const at = (s, id) => s.result.cases.find((c) => c.id === id);
+  for (const cli of clis) {
+    const zstd = `sdbackup-${cli}-zstd`;
+    const none = `sdbackup-${cli}-none`;
+    const each = (f) => sizes.map((s) => ({ size: s.sizeMb, value: f(s) }));
+    lines.push(goal(`(1) speed-up of sdbackup over pg_dump | gzip ≥ ${GOALS.speedUp}×`, cli,
+      each((s) => at(s, "pipe-gzip").wallS / at(s, zstd).wallS), (v) => v >= GOALS.speedUp, (v) => `${v.toFixed(2)}×`));
+    lines.push(goal(`(1)/(2) output size ≤ ${GOALS.sizeRatio.toFixed(2)}`, cli,
+      each((s) => at(s, zstd).bytes / at(s, "pipe-gzip").bytes), (v) => v <= GOALS.sizeRatio, (v) => v.toFixed(3)));
+    lines.push(goal(`(3) --compression none within ${GOALS.plainRatio}× of pg_dump > f`, cli,
+      each((s) => at(s, none).wallS / at(s, "pipe-plain").wallS), (v) => v <= GOALS.plainRatio, (v) => `${v.toFixed(2)}×`));
+    for (const id of [zstd, none]) {
+      const peaks = each((s) => at(s, id).maxPeakRssKb / 1024);
+      if (peaks.some((p) => !p)) continue;
+      const kind = id.endsWith("zstd") ? "zstd" : "none";
+      lines.push(goal(`peak RSS (${kind}, max of runs) ≤ ${GOALS.rssMiB} MiB`, cli, peaks, (v) => v <= GOALS.rssMiB, (v) => `${v.toFixed(0)} MiB`));
+      if (sizes.length > 1) {
+        const first = at(sizes[0], id).peakRssKb / 1024;
+        const last = at(sizes.at(-1), id).peakRssKb / 1024;
+        const growth = [{ size: `${sizes[0].sizeMb}→${sizes.at(-1).sizeMb}`, value: last - first }];
+        lines.push(goal(`peak RSS (${kind}, median) flat: growth ≤ ${GOALS.rssGrowthMiB} MiB`, cli, growth,
+          (v) => v <= GOALS.rssGrowthMiB, (v) => `${v >= 0 ? "+" : ""}${v.toFixed(0)} MiB`));
+      }
+    }
+  }
+  return lines;
+}
+
+export function mib(bytes, digits = 0) {
+  return bytes === null || bytes === undefined ? "-" : (bytes / 1048576).toFixed(digits);
+}
+
+// --- internal ---
+
+function goal(text, cli, values, ok, fmt) {
+  const pass = values.every((v) => ok(v.value));
+  return `${pass ? "PASS" : "MISS"}  ${text.padEnd(58)} [${cli}]  ${values.map((v) => `${v.size} MiB: ${fmt(v.value)}`).join(", ")}`;
+}

@@ -1,0 +1,190 @@
+// `npm run bench`: sdbackup's PostgreSQL backup against the shell pipelines it replaces.
+//
+//   npm run bench -- [--sizes 256,1024 | --size-mb 1024] [--runs 3] [--cli source,binary]
+//                    [--breakdown] [--drop-caches] [--node-options "--max-semi-space-size=1"] [--json out.json]
+//
+// Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
+// (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
+// and peak RSS of: sdbackup backup (zstd and --compression none) from source and/or dist/sdbackup,
+// `pg_dump | gzip > f` and `pg_dump > f`. Prints the tables and PASS/MISS per goal (docs/benchmarks.md).
+// Exits 0 when it ran (goals missed or not), 1 on an error, 130 when interrupted; the container and
+// the temporary directory are removed in every case.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import { capture, hasGnuTime, loadAverage, removeQuietly, run, stopChildren } from "./lib/measure.mjs";
+import { removeDb, seedTo, serverVersion, startDb } from "./lib/pg-db.mjs";
+import { breakdownTable, judge, mib, sizeTable } from "./lib/report.mjs";
+import { breakdown, measureSize } from "./pg-backup.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { values: opts } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "256,1024" },
+    "size-mb": { type: "string" },
+    runs: { type: "string", default: "3" },
+    cli: { type: "string" },
+    breakdown: { type: "boolean", default: false },
+    "drop-caches": { type: "boolean", default: false },
+    "node-options": { type: "string" },
+    json: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (opts.help) {
+  console.log(readHeader());
+  process.exit(0);
+}
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const project = `sdbench-pg-${randomBytes(3).toString("hex")}`;
+const tmp = mkdtempSync(path.join(os.tmpdir(), "sdbackup-bench-"));
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    await stopChildren();
+    await removeDb(project);
+    removeQuietly(tmp);
+  })();
+  return cleaning;
+}
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    log(`\n${sig}: stopping, removing container ${project} and ${tmp}…`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (err) {
+  log(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  await cleanup();
+  process.exit(1);
+}
+
+async function main() {
+  const sizes = parseSizes();
+  const runs = positiveInt(opts.runs, "--runs");
+  const node = pinnedNode();
+  const clis = chooseClis(node);
+  const cliEnv = opts["node-options"] ? { ...process.env, NODE_OPTIONS: opts["node-options"] } : process.env;
+  const ctx = { root, tmp, runs, node, clis, cliEnv, dropCaches: opts["drop-caches"], log };
+  const started = performance.now();
+
+  log(`starting ${project} (postgres:15)…`);
+  const db = await startDb(project);
+  const env = await environment(ctx, db);
+  console.log(env.lines.join("\n"));
+
+  const results = [];
+  for (const sizeMb of sizes) {
+    log(`\n== ${sizeMb} MiB: seeding…`);
+    const seeded = await seedTo(db, sizeMb, log);
+    const loadBefore = loadAverage();
+    log(`measuring ${clis.length * 2 + 2} cases × ${runs} runs…`);
+    const result = await measureSize(ctx, db);
+    const entry = { sizeMb, seeded, result, load: { before: loadBefore, after: loadAverage() } };
+    if (opts.breakdown && sizeMb === sizes.at(-1)) {
+      log("breakdown…");
+      entry.breakdown = await breakdown(ctx, db);
+    }
+    results.push(entry);
+    printSize(entry, runs);
+  }
+
+  const goals = judge(results, clis.map((c) => c.name));
+  console.log(`\ngoals (largest size judged with the others; MISS does not fail the run):\n${goals.join("\n")}`);
+  const totalS = (performance.now() - started) / 1000;
+  console.log(`\ntotal ${totalS.toFixed(0)} s; load average now ${loadAverage()}`);
+  if (opts.json) {
+    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, goals, totalS }, null, 2));
+    log(`wrote ${opts.json}`);
+  }
+}
+
+function printSize({ sizeMb, seeded, result, load, breakdown: parts }, runs) {
+  console.log(`\n== --size-mb ${sizeMb}: events ${seeded.rows.toLocaleString("en")} rows, pg_total_relation_size ${mib(seeded.totalBytes)} MiB ` +
+    `(heap ${mib(seeded.heapBytes)}, indexes ${mib(seeded.indexBytes)}); seeded in ${seeded.seedS.toFixed(0)} s + VACUUM FREEZE ${seeded.vacuumS.toFixed(0)} s`);
+  console.log(`   uncompressed dump: custom (-Fc -Z0) ${mib(result.dumpBytes.custom)} MiB, plain SQL ${mib(result.dumpBytes.plain)} MiB; ` +
+    `median of ${runs} runs, warm page cache${opts["drop-caches"] ? " dropped before each run" : ""}; load average ${load.before} → ${load.after}`);
+  console.log(sizeTable(result));
+  if (parts) console.log(`\nbreakdown at ${sizeMb} MiB (median of ${runs}):\n${breakdownTable(parts)}`);
+}
+
+async function environment(ctx, db) {
+  const cpus = os.cpus();
+  const docker = (await capture(["docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])).trim();
+  const nodeVersion = (await capture([ctx.node, "--version"])).trim();
+  const pg = await serverVersion(db);
+  const versions = [];
+  for (const cli of ctx.clis) versions.push(`${cli.name} ${(await capture([...cli.argv, "--version"], { env: ctx.cliEnv })).trim()}${cli.note ?? ""}`);
+  const commit = (await run(["git", "-C", root, "rev-parse", "--short", "HEAD"], { allowFailure: true })).stdout.trim() || "?";
+  const gzip = (await run(["gzip", "--version"], { allowFailure: true })).stdout.split("\n")[0];
+  const data = {
+    date: new Date().toISOString(), cpu: `${cpus[0]?.model ?? "?"} × ${cpus.length}`, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(), docker, node: nodeVersion, postgres: pg, sdbackup: versions, commit, gzip,
+    nodeOptions: opts["node-options"] ?? null, rss: hasGnuTime ? "GNU time (max RSS of the command's processes)" : "VmHWM of the direct child",
+  };
+  const lines = [
+    `sdbackup PostgreSQL backup benchmark — ${data.date}`,
+    `machine: ${data.cpu}, ${data.memGiB} GiB RAM, Linux ${data.kernel}; Docker ${docker}; load average ${loadAverage()}`,
+    `node ${nodeVersion}; PostgreSQL ${pg} (postgres:15 stand-in); ${gzip}; commit ${commit}`,
+    `sdbackup: ${versions.join("; ")}${data.nodeOptions ? `; NODE_OPTIONS=${data.nodeOptions}` : ""}`,
+    `peak RSS from ${data.rss}`,
+  ];
+  return { lines, data };
+}
+
+// --- internal ---
+
+function parseSizes() {
+  const raw = opts["size-mb"] ?? opts.sizes;
+  const sizes = raw.split(",").map((s) => positiveInt(s.trim(), opts["size-mb"] ? "--size-mb" : "--sizes"));
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+function positiveInt(value, flag) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive whole number, got "${value}"`);
+  return n;
+}
+
+/** The pinned Node 24 from devDependencies, whichever node started this script. */
+function pinnedNode() {
+  const candidates = [path.join(root, "node_modules", "node", "bin", "node"), path.join(root, "node_modules", ".bin", "node"), process.execPath];
+  return candidates.find((c) => existsSync(c));
+}
+
+function chooseClis(node) {
+  const binary = path.join(root, "dist", "sdbackup");
+  const wanted = (opts.cli ?? (existsSync(binary) ? "source,binary" : "source")).split(",").map((s) => s.trim());
+  return wanted.map((name) => {
+    if (name === "source") return { name, argv: [node, path.join(root, "src", "main.ts")] };
+    if (name !== "binary") throw new Error(`--cli takes source and/or binary, got "${name}"`);
+    if (!existsSync(binary)) throw new Error(`${binary} does not exist: run \`npm run build\` first`);
+    const stale = newestMtime(path.join(root, "src")) > statSync(binary).mtimeMs;
+    return { name, argv: [binary], note: stale ? " (dist/sdbackup is older than src/: `npm run build` to measure the current code)" : "" };
+  });
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function readHeader() {
+  const lines = [];
+  for (const line of readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n")) {
+    if (!line.startsWith("//")) break;
+    lines.push(line.replace(/^\/\/ ?/, ""));
+  }
+  return lines.join("\n");
+}
