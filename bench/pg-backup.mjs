@@ -2,8 +2,8 @@
 // request) a breakdown of where a backup's time goes. `bench/run.mjs` drives it.
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
-import { pgDumpShell } from "./lib/pg-db.mjs";
-import { median, removeQuietly, run, settleDisk } from "./lib/measure.mjs";
+import { containerCpuS, pgDumpShell } from "./lib/pg-db.mjs";
+import { median, removeQuietly, run, settleDisk, waitForIdle } from "./lib/measure.mjs";
 
 /**
  * The compared commands. `group` pairs them for the goals: zstd vs gzip (defaults of each side),
@@ -41,10 +41,15 @@ export async function measureSize(ctx, db) {
   await settleDisk({ dropCaches: ctx.dropCaches });
   for (let r = 0; r < ctx.runs; r++) {
     for (const c of cases) {
+      const busyBefore = await waitForIdle(ctx.idleBelow, ctx.idleWaitS);
+      const cpuBefore = containerCpuS(db);
       const result = await runOnce(ctx, db, c, `${c.id}-${r}`);
+      result.busyBefore = busyBefore;
+      result.containerCpuS = cpuBefore === null ? null : containerCpuS(db) - cpuBefore;
       result.syncS = await settleDisk({ dropCaches: ctx.dropCaches });
       c.runs.push(result);
-      ctx.log(`  run ${r + 1}/${ctx.runs} ${c.label.padEnd(34)} ${result.wallS.toFixed(2)} s  ${(result.bytes / 1048576).toFixed(1)} MiB  ${result.peakRssKb ? `${(result.peakRssKb / 1024).toFixed(0)} MiB RSS` : ""}`);
+      const busy = busyBefore === null ? "" : `  (machine ${(busyBefore * 100).toFixed(0)}% busy before)`;
+      ctx.log(`  run ${r + 1}/${ctx.runs} ${c.label.padEnd(38)} ${result.wallS.toFixed(2).padStart(6)} s  ${(result.bytes / 1048576).toFixed(1).padStart(7)} MiB  ${result.peakRssKb ? `${(result.peakRssKb / 1024).toFixed(0)} MiB RSS` : ""}${busy}`);
     }
   }
   const dumpBytes = {
@@ -84,15 +89,19 @@ export async function breakdown(ctx, db) {
     if (item.needs && (await run(["sh", "-c", `command -v ${item.needs}`], { allowFailure: true })).code !== 0) continue;
     const samples = [];
     for (let r = 0; r < ctx.runs; r++) {
+      await waitForIdle(ctx.idleBelow, ctx.idleWaitS);
+      const cpuBefore = containerCpuS(db);
       const res = await run(item.argv, { measure: true, timeFile: path.join(dir, "time.txt") });
+      const containerCpu = cpuBefore === null ? null : containerCpuS(db) - cpuBefore;
       // In-process timing leaves out node's start and the TypeScript loading of the stage script.
       const seconds = item.inProcess ? JSON.parse(res.stdout.trim().split("\n").at(-1)).seconds : res.wallS;
-      samples.push({ seconds, cpuS: res.cpuS });
+      samples.push({ seconds, cpuS: res.cpuS, containerCpuS: containerCpu });
       await settleDisk();
     }
     const bytes = statSync(item.base).size;
     const seconds = median(samples.map((s) => s.seconds));
-    rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: median(samples.map((s) => s.cpuS)), bytes });
+    const cpu = (k) => median(samples.map((s) => s[k]));
+    rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: cpu("cpuS"), containerCpuS: cpu("containerCpuS"), bytes });
     ctx.log(`  ${item.label.padEnd(48)} ${seconds.toFixed(2)} s`);
   }
   removeQuietly(dir);
@@ -146,6 +155,7 @@ function summarize(c, dumpBytes) {
     bytes: median(pick("bytes")),
     dumpMbPerS: dumpBytes ? dumpBytes / 1048576 / wallS : null,
     cpuS: median(pick("cpuS")),
+    containerCpuS: median(pick("containerCpuS")),
     peakRssKb: median(pick("peakRssKb")),
     maxPeakRssKb: Math.max(...pick("peakRssKb").map((x) => x ?? 0)) || null,
     syncS: median(pick("syncS")),

@@ -2,11 +2,14 @@
 //
 //   npm run bench -- [--sizes 256,1024 | --size-mb 1024] [--runs 3] [--cli source,binary]
 //                    [--breakdown] [--drop-caches] [--node-options "--max-semi-space-size=1"] [--json out.json]
+//                    [--idle-below 0.3] [--idle-wait 60]
 //
 // Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
 // (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
 // and peak RSS of: sdbackup backup (zstd and --compression none) from source and/or dist/sdbackup,
 // `pg_dump | gzip > f` and `pg_dump > f`. Prints the tables and PASS/MISS per goal (docs/benchmarks.md).
+// Before every run it waits (at most --idle-wait s) until the machine is less than --idle-below busy
+// (share of all CPUs over one second; 0 turns this off), so other work on a shared host skews less.
 // Exits 0 when it ran (goals missed or not), 1 on an error, 130 when interrupted; the container and
 // the temporary directory are removed in every case.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -15,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
-import { capture, hasGnuTime, loadAverage, removeQuietly, run, stopChildren } from "./lib/measure.mjs";
+import { capture, hasGnuTime, loadAverage, median, removeQuietly, run, stopChildren } from "./lib/measure.mjs";
 import { removeDb, seedTo, serverVersion, startDb } from "./lib/pg-db.mjs";
 import { breakdownTable, judge, mib, sizeTable } from "./lib/report.mjs";
 import { breakdown, measureSize } from "./pg-backup.mjs";
@@ -30,6 +33,8 @@ const { values: opts } = parseArgs({
     breakdown: { type: "boolean", default: false },
     "drop-caches": { type: "boolean", default: false },
     "node-options": { type: "string" },
+    "idle-below": { type: "string", default: "0.3" },
+    "idle-wait": { type: "string", default: "60" },
     json: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -73,7 +78,9 @@ async function main() {
   const node = pinnedNode();
   const clis = chooseClis(node);
   const cliEnv = opts["node-options"] ? { ...process.env, NODE_OPTIONS: opts["node-options"] } : process.env;
-  const ctx = { root, tmp, runs, node, clis, cliEnv, dropCaches: opts["drop-caches"], log };
+  const idleBelow = Number(opts["idle-below"]);
+  const idleWaitS = Number(opts["idle-wait"]);
+  const ctx = { root, tmp, runs, node, clis, cliEnv, dropCaches: opts["drop-caches"], idleBelow, idleWaitS, log };
   const started = performance.now();
 
   log(`starting ${project} (postgres:15)…`);
@@ -112,6 +119,8 @@ function printSize({ sizeMb, seeded, result, load, breakdown: parts }, runs) {
     `(heap ${mib(seeded.heapBytes)}, indexes ${mib(seeded.indexBytes)}); seeded in ${seeded.seedS.toFixed(0)} s + VACUUM FREEZE ${seeded.vacuumS.toFixed(0)} s`);
   console.log(`   uncompressed dump: custom (-Fc -Z0) ${mib(result.dumpBytes.custom)} MiB, plain SQL ${mib(result.dumpBytes.plain)} MiB; ` +
     `median of ${runs} runs, warm page cache${opts["drop-caches"] ? " dropped before each run" : ""}; load average ${load.before} → ${load.after}`);
+  const busy = result.cases.flatMap((c) => c.runs.map((r) => r.busyBefore)).filter((b) => typeof b === "number");
+  if (busy.length) console.log(`   other load in the second before each run: median ${pct(median(busy))}, max ${pct(Math.max(...busy))} of all CPUs`);
   console.log(sizeTable(result));
   if (parts) console.log(`\nbreakdown at ${sizeMb} MiB (median of ${runs}):\n${breakdownTable(parts)}`);
 }
@@ -141,6 +150,10 @@ async function environment(ctx, db) {
 }
 
 // --- internal ---
+
+function pct(x) {
+  return `${(x * 100).toFixed(0)}%`;
+}
 
 function parseSizes() {
   const raw = opts["size-mb"] ?? opts.sizes;

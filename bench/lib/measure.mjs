@@ -83,6 +83,24 @@ export async function settleDisk({ dropCaches = false } = {}) {
   return syncS;
 }
 
+/**
+ * Waits until the machine is quiet: the share of all CPUs busy over one second is below `maxBusy`,
+ * or `timeoutS` has passed. Other work on a shared machine otherwise lands in some runs and not in
+ * others. Resolves to the last busy share seen (0..1), or null when /proc/stat is not readable.
+ */
+export async function waitForIdle(maxBusy, timeoutS) {
+  if (!(maxBusy > 0)) return null;
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const a = cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const b = cpuTimes();
+    if (!a || !b) return null;
+    const busy = 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+    if (busy < maxBusy || Date.now() > deadline) return busy;
+  }
+}
+
 export function median(values) {
   const v = values.filter((x) => typeof x === "number").sort((a, b) => a - b);
   if (v.length === 0) return null;
@@ -103,6 +121,16 @@ export function loadAverage() {
 }
 
 // --- internal ---
+
+function cpuTimes() {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal; idle and iowait count as idle.
+    return { idle: fields[3] + fields[4], total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
 
 function vmHwmKb(pid) {
   try {

@@ -1,6 +1,7 @@
 // The benchmark's database: a postgres:15 container labelled as service `db` of a compose project,
 // so that `sdbackup backup --app <project>` finds it, filled server-side with generate_series.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { capture, run } from "./measure.mjs";
 
 const IMAGE = "postgres:15";
@@ -53,7 +54,8 @@ FROM generate_series(${from}, ${to}) AS i;`;
 export async function startDb(project) {
   const password = randomBytes(12).toString("hex");
   const labels = { "sdbackup.test": "1", "sdbackup.bench": "1", "com.docker.compose.project": project, "com.docker.compose.service": "db" };
-  const argv = ["docker", "run", "-d", "--name", project];
+  // 256m of /dev/shm: VACUUM of a table this size needs more dynamic shared memory than the 64m default.
+  const argv = ["docker", "run", "-d", "--name", project, "--shm-size", "256m"];
   for (const [k, v] of Object.entries(labels)) argv.push("--label", `${k}=${v}`);
   // -e NAME without a value: docker reads the value from its own environment, not from argv.
   argv.push("-e", "POSTGRES_PASSWORD", "-e", `POSTGRES_USER=${USER}`, "-e", `POSTGRES_DB=${DB}`, IMAGE, ...SERVER_ARGS);
@@ -93,6 +95,26 @@ export async function removeDb(name) {
   await run(["docker", "rm", "-f", "-v", name], { allowFailure: true }).catch(() => {});
 }
 
+/**
+ * CPU seconds the container has used so far (pg_dump and the postgres backend serving it), from its
+ * cgroup (v1 cgroupfs, v2 cgroupfs or v2 systemd layout); null when none is readable.
+ */
+export function containerCpuS(db) {
+  const paths = [
+    [`/sys/fs/cgroup/cpuacct/docker/${db.id}/cpuacct.usage`, (t) => Number(t) / 1e9],
+    [`/sys/fs/cgroup/docker/${db.id}/cpu.stat`, usageUsec],
+    [`/sys/fs/cgroup/system.slice/docker-${db.id}.scope/cpu.stat`, usageUsec],
+  ];
+  for (const [file, parse] of paths) {
+    try {
+      return parse(readFileSync(file, "utf8"));
+    } catch {
+      // not this layout
+    }
+  }
+  return null;
+}
+
 export async function serverVersion(db) {
   return (await psql(db.name, "SHOW server_version;", ["-tA"])).trim();
 }
@@ -119,6 +141,12 @@ async function relationSizes(db) {
   const out = await psql(db.name, "SELECT pg_total_relation_size('events'), pg_relation_size('events'), pg_indexes_size('events');", ["-tA", "-F", " "]);
   const [totalBytes, heapBytes, indexBytes] = out.trim().split(" ").map(Number);
   return { totalBytes, heapBytes, indexBytes };
+}
+
+function usageUsec(text) {
+  const m = /^usage_usec (\d+)$/m.exec(text);
+  if (!m) throw new Error("no usage_usec");
+  return Number(m[1]) / 1e6;
 }
 
 function mib(n) {

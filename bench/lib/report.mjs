@@ -25,17 +25,18 @@ export function sizeTable(result) {
     `${c.minS.toFixed(2)}–${c.maxS.toFixed(2)}`,
     mib(c.bytes, 1),
     c.dumpMbPerS === null ? "-" : c.dumpMbPerS.toFixed(0),
-    c.cpuS === null ? "-" : c.cpuS.toFixed(2),
+    seconds(c.cpuS),
+    seconds(c.containerCpuS),
     c.peakRssKb === null ? "-" : `${(c.peakRssKb / 1024).toFixed(0)} / ${(c.maxPeakRssKb / 1024).toFixed(0)}`,
     c.syncS.toFixed(2),
   ]);
-  return table(["case", "wall s", "min–max s", "output MiB", "dump MiB/s", "host CPU s", "peak RSS MiB (med/max)", "sync after s"], rows);
+  return table(["case", "wall s", "min–max s", "output MiB", "dump MiB/s", "host CPU s", "container CPU s", "peak RSS MiB (med/max)", "sync after s"], rows);
 }
 
 export function breakdownTable(rows) {
   return table(
-    ["stage (each alone)", "seconds", "MiB/s of input", "host CPU s"],
-    rows.map((r) => [r.label, r.seconds.toFixed(2), r.mbPerS.toFixed(0), r.cpuS === null ? "-" : r.cpuS.toFixed(2)]),
+    ["stage (each alone)", "seconds", "MiB/s of input", "host CPU s", "container CPU s"],
+    rows.map((r) => [r.label, r.seconds.toFixed(2), r.mbPerS.toFixed(0), seconds(r.cpuS), seconds(r.containerCpuS)]),
   );
 }
 
@@ -50,12 +51,14 @@ export function judge(sizes, clis) {
     const zstd = `sdbackup-${cli}-zstd`;
     const none = `sdbackup-${cli}-none`;
     const each = (f) => sizes.map((s) => ({ size: s.sizeMb, value: f(s) }));
+    // Judged on medians; the ratio of the fastest runs is shown too, as it is what a quiet machine gives.
+    const timed = (f) => each((s) => ({ med: f(s, "wallS"), min: f(s, "minS") }));
     lines.push(goal(`(1) speed-up of sdbackup over pg_dump | gzip ≥ ${GOALS.speedUp}×`, cli,
-      each((s) => at(s, "pipe-gzip").wallS / at(s, zstd).wallS), (v) => v >= GOALS.speedUp, (v) => `${v.toFixed(2)}×`));
+      timed((s, k) => at(s, "pipe-gzip")[k] / at(s, zstd)[k]), (v) => v.med >= GOALS.speedUp, (v) => `${v.med.toFixed(2)}× (fastest runs ${v.min.toFixed(2)}×)`));
     lines.push(goal(`(1)/(2) output size ≤ ${GOALS.sizeRatio.toFixed(2)}`, cli,
       each((s) => at(s, zstd).bytes / at(s, "pipe-gzip").bytes), (v) => v <= GOALS.sizeRatio, (v) => v.toFixed(3)));
     lines.push(goal(`(3) --compression none within ${GOALS.plainRatio}× of pg_dump > f`, cli,
-      each((s) => at(s, none).wallS / at(s, "pipe-plain").wallS), (v) => v <= GOALS.plainRatio, (v) => `${v.toFixed(2)}×`));
+      timed((s, k) => at(s, none)[k] / at(s, "pipe-plain")[k]), (v) => v.med <= GOALS.plainRatio, (v) => `${v.med.toFixed(2)}× (fastest runs ${v.min.toFixed(2)}×)`));
     for (const id of [zstd, none]) {
       const peaks = each((s) => at(s, id).maxPeakRssKb / 1024);
       if (peaks.some((p) => !p)) continue;
@@ -78,6 +81,10 @@ export function mib(bytes, digits = 0) {
 }
 
 // --- internal ---
+
+function seconds(v) {
+  return v === null || v === undefined ? "-" : v.toFixed(2);
+}
 
 function goal(text, cli, values, ok, fmt) {
   const pass = values.every((v) => ok(v.value));

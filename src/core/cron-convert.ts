@@ -43,14 +43,13 @@ export function toUtcCron(s: Schedule, now: Date): UtcCron {
   const zone = `${s.timezone} (${offsets.map(formatOffset).join(", ")})`;
   if (offsets.every((o) => o === 0)) return { cron: s.expression, exact: true, note: `${zone} is UTC` };
   const f = s.fields;
-  const daysRestricted = f.dayOfMonth.length < 31 || f.month.length < 12 || f.dayOfWeek.length < 7;
   const times = new Set<number>();
-  let crossesMidnight = false;
+  const dayShifts = new Set<number>();
   for (const o of offsets) {
     for (const h of f.hour) {
       for (const m of f.minute) {
         const utc = h * 60 + m - o;
-        if (utc < 0 || utc >= 1440) crossesMidnight = true;
+        dayShifts.add(Math.floor(utc / 1440));
         times.add(((utc % 1440) + 1440) % 1440);
       }
     }
@@ -58,8 +57,9 @@ export function toUtcCron(s: Schedule, now: Date): UtcCron {
   const hours = [...new Set([...times].map((t) => Math.floor(t / 60)))].sort((a, b) => a - b);
   const minutes = [...new Set([...times].map((t) => t % 60))].sort((a, b) => a - b);
   const product = hours.length * minutes.length === times.size;
-  const keepDays = !daysRestricted || !crossesMidnight;
-  const cron = `${cronList(minutes, 60)} ${cronList(hours, 24)} ${keepDays ? `${dom} ${month} ${dow}` : "* * *"}`;
+  const days = utcDays(f, [dom, month, dow], dayShifts);
+  const keepDays = days !== undefined;
+  const cron = `${cronList(minutes, 60)} ${cronList(hours, 24)} ${days ?? "* * *"}`;
   const extra = [
     offsets.length > 1 ? "wakes at the UTC time of each offset" : "",
     product ? "" : "wakes at every combination of those hours and minutes",
@@ -70,6 +70,18 @@ export function toUtcCron(s: Schedule, now: Date): UtcCron {
 }
 
 // --- internal ---
+
+/**
+ * The day fields in UTC, or undefined when they cannot follow: unchanged when no time crosses
+ * midnight or every day runs; weekdays moved when every time crosses the same way.
+ */
+function utcDays(f: Schedule["fields"], written: [string, string, string], shifts: Set<number>): string | undefined {
+  const allDays = f.dayOfMonth.length === 31 && f.month.length === 12 && f.dayOfWeek.length === 7;
+  if (allDays || (shifts.size === 1 && shifts.has(0))) return written.join(" ");
+  const [shift] = shifts;
+  if (shifts.size > 1 || f.dayOfMonth.length < 31 || f.month.length < 12) return undefined;
+  return `* * ${f.dayOfWeek.map((d) => (d + shift! + 7) % 7).sort((a, b) => a - b).join(",")}`;
+}
 
 /** Values as systemd writes them: `*`, `a/n` to the end of the field, or lists of `a..b` and `a`. */
 function compact(values: readonly number[], min: number, max: number): string {

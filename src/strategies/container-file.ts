@@ -102,11 +102,8 @@ export async function openContainerFile(docker: DockerApi, id: string, path: str
 export function packEntries(entries: AsyncIterable<PackEntry> | Iterable<PackEntry>): Readable {
   const pack = tar.pack();
   const out = Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false });
-  let open: Readable | undefined;
-  out.once("close", () => open?.destroy());
   const run = async () => {
     for await (const e of entries) {
-      if (out.destroyed) return;
       const header: Partial<tar.Header> & { name: string } = { name: e.name, type: e.type ?? "file", mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date() };
       if (e.type === "directory" || !e.body) {
         pack.entry(header);
@@ -114,13 +111,12 @@ export function packEntries(entries: AsyncIterable<PackEntry> | Iterable<PackEnt
       }
       header.size = e.size ?? 0;
       const body = await e.body();
-      open = body;
-      await new Promise<void>((resolve, reject) => {
-        const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-        body.once("error", reject);
-        body.pipe(sink as unknown as Writable);
-      });
-      open = undefined;
+      try {
+        await writeEntry(pack, out, header, body);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
     }
     pack.finalize();
   };
@@ -156,6 +152,22 @@ export function readSpooled(path: string): Readable {
 
 function toStat(h: Partial<tar.Header>): PathStat {
   return { type: h.type ?? "file", mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, size: h.size ?? 0 };
+}
+
+/** Resolves when the entry is in the archive; a consumer that goes away rejects (the entry would never finish). */
+function writeEntry(pack: tar.Pack, out: Readable, header: Partial<tar.Header> & { name: string }, body: Readable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onClose = () => reject(new Error("the archive's reader went away"));
+    if (out.destroyed) return onClose();
+    out.once("close", onClose);
+    const sink = pack.entry(header, (err) => {
+      out.off("close", onClose);
+      if (err) reject(err);
+      else resolve();
+    });
+    body.once("error", reject);
+    body.pipe(sink as unknown as Writable);
+  });
 }
 
 /** Copies with backpressure; a destroyed destination stops the copy with an error. */

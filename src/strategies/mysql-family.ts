@@ -67,7 +67,10 @@ export function dumpArgv(cmd: DumpCommand): string[] {
   ];
 }
 
-/** Without `--force` the client stops at the first failing statement and exits 1. `--binary-mode` also disables `\!` and other client commands a dump has no business running. */
+/**
+ * Without `--force` the client stops at the first failing statement and exits 1. `--binary-mode`
+ * also turns off `\!` and the other client commands a dump has no business running.
+ */
 export function restoreArgv(cmd: { tool: string; user: string; optionFile?: string }): string[] {
   return [
     cmd.tool,
@@ -142,6 +145,15 @@ export async function restoreFamily(ctx: RunContext, env: FamilyEnv, input: Read
   const session = await openSession(ctx, account, probe);
   try {
     await runWithInput(ctx, restoreArgv({ tool: probe.tool, user: account.user, ...session.file }), session.env, input);
+  } catch (err) {
+    // DDL commits implicitly: unlike pg_restore there is no transaction to roll back. The client
+    // names the line only for statement errors; a refused login changed nothing.
+    const line = err instanceof StrategyError && err.exec ? /^ERROR \d+ \(\w+\) at line (\d+)/m.exec(err.exec.stderrTail)?.[1] : undefined;
+    if (!line || !(err instanceof StrategyError) || !err.exec) throw err;
+    throw new StrategyError(`restore stopped at line ${line} of the dump; the statements before it stay applied`, {
+      exec: err.exec, cause: err,
+      hint: "fix the cause shown above and restore again: the dump drops and recreates what it contains",
+    });
   } finally {
     await session.close();
   }
@@ -172,25 +184,16 @@ export async function validateDump(input: Readable): Promise<void> {
 
 // --- internal ---
 
-interface Probe {
-  tool: string;
-  version: string;
-  uid: number;
-  gid: number;
-}
-
-interface Session {
-  file: { optionFile?: string };
-  env: Record<string, string>;
-  close(): Promise<void>;
-}
+/** The tool found, its `--version` line and the exec user's ids (the option file's owner). */
+type Probe = { tool: string; version: string; uid: number; gid: number };
+type Session = { file: { optionFile?: string }; env: Record<string, string>; close(): Promise<void> };
 
 const PROBE_SCRIPT =
   'for t in "$@"; do command -v "$t" >/dev/null 2>&1 || continue; ' +
   'printf "tool=%s\\nversion=%s\\nuid=%s\\ngid=%s\\n" "$t" "$("$t" --version 2>&1)" "$(id -u)" "$(id -g)"; exit 0; done; exit 127';
 const CLEANUP_TIMEOUT_MS = 15_000;
 
-/** The first of `names` on the image's PATH, its version line and the exec user's ids. */
+/** The first of `names` on the image's PATH. */
 async function findTool(ctx: RunContext, names: readonly string[]): Promise<Probe> {
   const r = await ctx.docker.exec(ctx.container.id, ["sh", "-c", PROBE_SCRIPT, "sh", ...names], {
     secrets: ctx.secrets.values(), service: ctx.service.name, signal: ctx.signal,

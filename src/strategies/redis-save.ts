@@ -97,7 +97,7 @@ interface Deadline {
 }
 
 function timeout(ctx: RunContext, deadline: Deadline): StrategyError {
-  return new StrategyError(`the snapshot of service ${ctx.service.name} did not finish within ${Math.round(deadline.ms / 1000)} s`);
+  return new StrategyError(`the snapshot of service ${ctx.service.name} did not finish within ${Math.ceil(deadline.ms / 1000)} s`);
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { IntegrityError } from "../errors.ts";
+import { IntegrityError, SdbackupError, errorMessage, isAbortError } from "../errors.ts";
 
 /**
  * The sqlite artifact is a tar with one member per database path, named like the path without its
@@ -37,6 +37,7 @@ export async function readSqliteTar(input: Readable, paths: readonly string[], s
   const members: SqliteMember[] = [];
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
+    stream.on("error", () => {}); // the failure is reported once, through the pipeline
     const body = stream as unknown as AsyncIterable<Buffer>;
     const target = known.get(header.name.replace(/^\.\//, ""));
     const run = async () => {
@@ -50,7 +51,13 @@ export async function readSqliteTar(input: Readable, paths: readonly string[], s
     };
     run().then(() => next(), (err: unknown) => extract.destroy(err as Error));
   });
-  await pipeline(input, extract as unknown as Writable);
+  try {
+    await pipeline(input, extract as unknown as Writable);
+  } catch (err) {
+    // tar-stream's own errors mean the bytes are no tar; aborts, target and spool (fs) errors pass through
+    if (err instanceof SdbackupError || isAbortError(err) || (err as { syscall?: string }).syscall) throw err;
+    throw new IntegrityError(`not a sqlite archive: ${errorMessage(err)}`, { cause: err });
+  }
   const missing = paths.filter((p) => !members.some((m) => m.path === p && m.suffix === ""));
   if (missing.length) {
     throw new IntegrityError(members.length === 0 ? "sqlite archive is empty" : `sqlite archive has no copy of ${missing.join(", ")}`);

@@ -10,6 +10,7 @@ import { redis } from "../../src/strategies/redis.ts";
 import type { RunContext } from "../../src/strategies/types.ts";
 import { createSecretRegistry } from "../../src/core/secrets.ts";
 import { CancelledError } from "../../src/errors.ts";
+import { silentLogger } from "../../src/ui/logger.ts";
 
 const dir = join(import.meta.dirname, "redis");
 const SECRET = "Redis-Conformance-Secret-1";
@@ -114,7 +115,7 @@ describe("redis backup while a background save is running", () => {
     detection: { strategy: "redis", source: "image", confidence: 1, paths: [], warnings: [] },
     secrets: createSecretRegistry(),
     signal,
-    log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m), debug: () => {}, interactive: false },
+    log: { ...silentLogger, info: (m) => void logs.push(m), warn: (m) => void logs.push(m), error: (m) => void logs.push(m) },
   });
 
   beforeAll(async () => {
@@ -129,7 +130,7 @@ describe("redis backup while a background save is running", () => {
   afterAll(() => removeContainers([id]));
 
   it("waits for the running save, then takes its own", async () => {
-    const before = Number((await shell(id, "redis-cli LASTSAVE")).trim());
+    const before = Number((await shell(id, "redis-cli LASTSAVE | cat")).trim());
     expect(await shell(id, "redis-cli BGSAVE")).toContain("started");
     const ctx = { ...context(AbortSignal.timeout(60_000)), container: await api.inspect(id, { signal: AbortSignal.timeout(10_000) }) };
     const t0 = Date.now();
@@ -138,7 +139,7 @@ describe("redis backup while a background save is running", () => {
     expect(logs.join("\n")).toMatch(/already running/);
     expect(argvs.filter((a) => a.includes("BGSAVE")).length).toBeGreaterThanOrEqual(2);
     expect(Date.now() - t0).toBeGreaterThan(3000); // the running save, then ours
-    expect(Number((await shell(id, "redis-cli LASTSAVE")).trim())).toBeGreaterThan(before);
+    expect(Number((await shell(id, "redis-cli LASTSAVE | cat")).trim())).toBeGreaterThan(before);
   }, 60_000);
 
   it("an abort while waiting for the save rejects promptly and leaves no listener", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { once } from "node:events";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { ComposeService } from "../../../src/compose/model.ts";
@@ -102,6 +103,16 @@ describe("backup and restore orchestration (fake engine)", () => {
     for (const argv of engine.argvs) expect(argv.join(" ")).not.toContain(SECRET);
   });
 
+  it("removes the option file when the reader gives up mid-dump (an interrupt)", async () => {
+    const engine = fakeEngine({ tool: "mariadb-dump", version: "11.4.2-MariaDB", endless: true });
+    const out = await mariadb.backup(ctx({ environment: { MARIADB_ROOT_PASSWORD: SECRET }, docker: engine.api }));
+    await once(out, "data");
+    out.destroy();
+    await once(out, "close"); // what pipeline() waits for
+    expect(engine.sourceDestroyed()).toBe(true);
+    expect(engine.removed).toEqual([`/tmp/${engine.files[0]!.name}`]);
+  });
+
   it("removes the option file when the restore fails too", async () => {
     const engine = fakeEngine({ tool: "mysql", version: "mysql  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)", failRestore: true });
     const c = ctx({ environment: { MYSQL_ROOT_PASSWORD: SECRET }, docker: engine.api });
@@ -165,7 +176,8 @@ function ctx(opts: { environment?: Record<string, string>; labels?: Record<strin
 }
 
 /** Just enough engine for the strategy's call sequence: probe exec, archive put, dump/restore exec, rm exec. */
-function fakeEngine(o: { tool: string; version?: string; dump?: string; failRestore?: boolean }) {
+function fakeEngine(o: { tool: string; version?: string; dump?: string; failRestore?: boolean; endless?: boolean }) {
+  let source: Readable | undefined;
   const argvs: string[][] = [];
   const files: { name: string; mode?: number; uid?: number; gid?: number; body: string }[] = [];
   const removed: string[] = [];
@@ -193,8 +205,9 @@ function fakeEngine(o: { tool: string; version?: string; dump?: string; failRest
       argvs.push(argv);
       if (opts.stdin) opts.stdin.resume();
       if (o.failRestore) return new Readable({ read() { this.destroy(new StrategyError("boom")); } });
-      return Readable.from([Buffer.from(o.dump ?? "")]);
+      source = o.endless ? new Readable({ read() { this.push(Buffer.alloc(1024)); } }) : Readable.from([Buffer.from(o.dump ?? "")]);
+      return source;
     },
   } as unknown as DockerApi;
-  return { api, argvs, files, removed };
+  return { api, argvs, files, removed, sourceDestroyed: () => source?.destroyed ?? false };
 }
