@@ -61,10 +61,10 @@ describeStrategy({
     // A writer killed before it checkpoints leaves the rows only in app.db-wal.
     await sidecar(stack, `
       mkfifo /tmp/in
-      sqlite3 /data/app.db < /tmp/in & pid=$!
+      sqlite3 /data/app.db < /tmp/in > /tmp/out & pid=$!
       exec 3>/tmp/in
-      echo "pragma journal_mode=wal; pragma wal_autocheckpoint=0; ${seedSql(500)}" >&3
-      for i in $(seq 50); do [ -s /data/app.db-wal ] && sleep 0.5 && break; sleep 0.1; done
+      echo "pragma journal_mode=wal; pragma wal_autocheckpoint=0; ${seedSql(500)} select 'seeded';" >&3
+      for i in $(seq 300); do grep -q seeded /tmp/out && break; sleep 0.1; done
       kill -9 $pid
       test -s /data/app.db-wal`);
   },
