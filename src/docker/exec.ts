@@ -1,5 +1,5 @@
 import type Dockerode from "dockerode";
-import { pipeline, type Duplex, type Readable, type TransformCallback } from "node:stream";
+import { finished, pipeline, type Duplex, type Readable, type TransformCallback } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SdbackupError, StrategyError } from "../errors.ts";
 import { DockerDemux } from "./demux.ts";
@@ -65,6 +65,7 @@ class ExecOutput extends DockerDemux {
     this.#opts = opts;
     this.#failOnExit = failOnExit;
     this.#secrets = secretValues(opts);
+    if (opts.stdin) this.#watchStdin(opts.stdin);
     this.#ready = this.#start();
     if (opts.signal.aborted) this.destroy(opts.signal.reason as Error);
     else opts.signal.addEventListener("abort", this.#onAbort, { once: true });
@@ -134,20 +135,23 @@ class ExecOutput extends DockerDemux {
         return;
       }
       pipeline(socket, this, () => {}); // failures reach _destroy, which reports them
-      if (stdin) this.#pipeStdin(stdin, socket);
+      // Half-closes the connection at the end of stdin: the process sees EOF.
+      if (stdin) stdin.pipe(socket);
     } catch (err) {
       this.destroy(err as Error);
     }
   }
 
-  /** Feeds stdin and half-closes the connection at its end, which the process sees as EOF. */
-  #pipeStdin(stdin: Readable, socket: Duplex): void {
-    const onError = (err: unknown) => {
+  /**
+   * Fails the exec when stdin errors or closes before its end, from the start on (it may fail before
+   * the process runs). A failed input must never reach the process as a clean EOF.
+   */
+  #watchStdin(stdin: Readable): void {
+    const stop = finished(stdin, { writable: false }, (err) => {
+      if (!err || this.destroyed) return;
       this.destroy(err instanceof SdbackupError ? err : this.#failure(null, "reading the command's input failed", err));
-    };
-    stdin.once("error", onError);
-    stdin.pipe(socket);
-    this.once("close", () => stdin.off("error", onError));
+    });
+    this.once("close", stop);
   }
 
   /**
@@ -164,7 +168,12 @@ class ExecOutput extends DockerDemux {
       const code = await this.#probeExit();
       result = this.#failure(code, code !== null && code !== 0 ? "command failed" : `exec output failed: ${err.message}`, err);
     }
-    if (!this.#exited && this.#pid !== undefined) await killProcessGroup(this.#engine, this.#id, this.#pid);
+    if (!this.#exited && this.#pid !== undefined) {
+      // The engine handles a container's exec exits one at a time and waits for each exec's output
+      // to drain, so undrained output would hold up the kill exec as well.
+      this.#socket?.unpipe(this).on("data", () => {}).resume();
+      await killProcessGroup(this.#engine, this.#id, this.#pid);
+    }
     this.#socket?.destroy();
     return result;
   }

@@ -18,26 +18,37 @@ export function killableArgv(argv: readonly string[]): string[] {
   return ["sh", "-c", `echo "${PID_MARKER}$$" >&2; exec "$@"`, "sh", ...argv];
 }
 
-export type MarkerScan = { pid: number; consumed: number; stderr: Buffer } | "more" | "none";
+export type MarkerScan = { pid: number; head: Buffer; stderr: Buffer } | "more" | "none";
+
+/** How much output may precede the marker before we stop looking for it. */
+const SCAN_LIMIT = 1024 * 1024;
 
 /**
- * Looks for the marker line at the start of a raw attach stream. `consumed` counts whole frames
- * only, so demultiplexing resumes on a frame boundary; `stderr` is what those frames held after
- * the marker line. "none": the stream does not start with a marker (no sh, an engine message).
+ * Looks for the marker line in a raw attach stream. The engine copies stdout and stderr separately,
+ * so stdout frames may arrive before it. `head` is the stream without the marker's frames (still
+ * framed, starting on a frame boundary); `stderr` is what those frames held after the marker line.
+ * "none": the stream does not carry a marker (no sh in the image, an engine message).
  */
 export function scanMarker(buf: Buffer): MarkerScan {
   const prefix = Buffer.from(PID_MARKER);
+  const before: Buffer[] = [];
   let text: Buffer = Buffer.alloc(0);
   let offset = 0;
   for (;;) {
-    if (buf.length < offset + 8) return "more";
-    if (buf.readUInt8(offset) !== STREAM_STDERR) return "none";
+    if (buf.length < offset + 8) return buf.length > SCAN_LIMIT ? "none" : "more";
+    const type = buf.readUInt8(offset);
     const end = offset + 8 + buf.readUInt32BE(offset + 4);
-    if (buf.length < end) return buf.length > 64 * 1024 ? "none" : "more";
-    text = Buffer.concat([text, buf.subarray(offset + 8, end)]);
+    if (type > STREAM_STDERR) return "none";
+    if (buf.length < end) return buf.length > SCAN_LIMIT ? "none" : "more";
+    const frame = buf.subarray(offset, end);
     offset = end;
-    const head = text.subarray(0, prefix.length);
-    if (!head.equals(prefix.subarray(0, head.length))) return "none";
+    if (type !== STREAM_STDERR) {
+      before.push(frame);
+      continue;
+    }
+    text = Buffer.concat([text, frame.subarray(8)]);
+    const start = text.subarray(0, prefix.length);
+    if (!start.equals(prefix.subarray(0, start.length))) return "none";
     const newline = text.indexOf(10);
     if (newline === -1) {
       if (text.length > 64) return "none";
@@ -45,7 +56,7 @@ export function scanMarker(buf: Buffer): MarkerScan {
     }
     const pid = Number(text.subarray(prefix.length, newline).toString("latin1"));
     if (!Number.isSafeInteger(pid) || pid <= 0) return "none";
-    return { pid, consumed: offset, stderr: text.subarray(newline + 1) };
+    return { pid, head: Buffer.concat([...before, buf.subarray(offset)]), stderr: text.subarray(newline + 1) };
   }
 }
 
@@ -67,7 +78,7 @@ export function readPidMarker(socket: Readable, timeoutMs: number): Promise<{ pi
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const scan = scanMarker(buf);
       if (scan === "none") none();
-      else if (scan !== "more") done({ pid: scan.pid, head: buf.subarray(scan.consumed), stderr: scan.stderr });
+      else if (scan !== "more") done(scan);
     };
     const onEnd = () => none({ ended: true });
     const onError = (error: unknown) => none({ error });

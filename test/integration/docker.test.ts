@@ -19,9 +19,9 @@ let lifecycle: string;
 
 const live = () => new AbortController().signal;
 
-async function collect(stream: Readable): Promise<Buffer> {
+async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }
 
@@ -124,14 +124,27 @@ describe("execStream", () => {
   it("fails the exec on a stdin error without letting the process see EOF", async () => {
     const flag = `/tmp/committed-${run}`;
     const stdinError = new Error("source broke");
-    const stdin = new Readable({ read() {} });
-    stdin.push(Buffer.alloc(100_000, 1));
-    setTimeout(() => stdin.destroy(stdinError), 300);
+    let reads = 0;
+    // Fails only once the exec is consuming it, so the process has already read some input.
+    const stdin = new Readable({
+      read() {
+        if (++reads === 1) this.push(Buffer.alloc(100_000, 1));
+        else setTimeout(() => this.destroy(stdinError), 100);
+      },
+    });
     const err = await failure(api.execStream(debian, ["sh", "-c", `cat > /dev/null && touch ${flag}`], { signal: live(), stdin }));
     expect(err).toBeInstanceOf(StrategyError);
     expect((err as StrategyError).cause).toBe(stdinError);
     await new Promise((r) => setTimeout(r, 300));
     expect((await api.exec(debian, ["test", "-e", flag], { signal: live() })).exitCode).toBe(1);
+  });
+
+  it("fails at once on a stdin that failed before the exec started", async () => {
+    const stdin = new Readable({ read() {} });
+    stdin.destroy(new Error("gone before we started"));
+    const err = await failure(api.execStream(debian, ["sh", "-c", "cat > /dev/null; exec sleep 4545"], { signal: live(), stdin }));
+    expect((err as StrategyError).cause).toBe(stdin.errored);
+    expect(await processes(debian, "sleep 4545")).toEqual([]);
   });
 
   it("terminates the process group in the container on abort", async () => {
@@ -176,8 +189,10 @@ describe("execStream", () => {
 
 describe("exec", () => {
   it("buffers output and never rejects on a non-zero exit", async () => {
-    const r = await api.exec(debian, ["sh", "-c", "echo out; echo err >&2; exit 7"], { signal: live(), workingDir: "/tmp", user: "nobody" });
+    const ac = new AbortController();
+    const r = await api.exec(debian, ["sh", "-c", "echo out; echo err >&2; exit 7"], { signal: ac.signal, workingDir: "/tmp", user: "nobody" });
     expect(r).toEqual({ exitCode: 7, stdout: Buffer.from("out\n"), stderr: "err\n" });
+    expect(getEventListeners(ac.signal, "abort")).toEqual([]);
     const who = await api.exec(debian, ["sh", "-c", "id -un; pwd"], { signal: live(), workingDir: "/tmp", user: "nobody", killable: false });
     expect(who.stdout.toString()).toBe("nobody\n/tmp\n");
   });

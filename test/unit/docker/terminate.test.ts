@@ -22,22 +22,25 @@ describe("scanMarker", () => {
   const marker = frame(2, `${PID_MARKER}1234\n`);
   const rest = Buffer.concat([frame(1, "data"), frame(2, "warn\n")]);
 
-  it("finds the PID and consumes exactly the marker frame", () => {
-    const scan = scanMarker(Buffer.concat([marker, rest]));
-    expect(scan).toEqual({ pid: 1234, consumed: marker.length, stderr: Buffer.alloc(0) });
+  it("finds the PID and removes exactly the marker frame", () => {
+    expect(scanMarker(Buffer.concat([marker, rest]))).toEqual({ pid: 1234, head: rest, stderr: Buffer.alloc(0) });
+  });
+
+  it("keeps stdout frames that overtook the marker, in order", () => {
+    const early = Buffer.concat([frame(1, "early "), frame(1, "output")]);
+    expect(scanMarker(Buffer.concat([early, marker, rest]))).toEqual({ pid: 1234, head: Buffer.concat([early, rest]), stderr: Buffer.alloc(0) });
   });
 
   it("asks for more until the marker line is complete, also across frames", () => {
-    const split = Buffer.concat([frame(2, PID_MARKER.slice(0, 5)), frame(2, `${PID_MARKER.slice(5)}77\nextra`)]);
+    const split = Buffer.concat([frame(2, PID_MARKER.slice(0, 5)), frame(1, "x"), frame(2, `${PID_MARKER.slice(5)}77\nextra`)]);
     for (let i = 0; i < split.length; i++) expect(scanMarker(split.subarray(0, i))).toBe("more");
-    const scan = scanMarker(Buffer.concat([split, rest]));
-    expect(scan).toMatchObject({ pid: 77, consumed: split.length });
-    expect(scan !== "more" && scan !== "none" && scan.stderr.toString()).toBe("extra");
+    expect(scanMarker(Buffer.concat([split, rest]))).toEqual({ pid: 77, head: Buffer.concat([frame(1, "x"), rest]), stderr: Buffer.from("extra") });
   });
 
   it("gives up on anything else", () => {
-    expect(scanMarker(frame(1, "stdout first"))).toBe("none");
     expect(scanMarker(frame(2, "OCI runtime exec failed: sh not found\n"))).toBe("none");
     expect(scanMarker(frame(2, `${PID_MARKER}abc\n`))).toBe("none");
+    expect(scanMarker(Buffer.from("plain tty output"))).toBe("none");
+    expect(scanMarker(frame(1, Buffer.alloc(2 * 1024 * 1024)).subarray(0, 1024 * 1024 + 10))).toBe("none");
   });
 });
