@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi } from "../docker/types.ts";
 import type { SecretRegistry } from "../strategies/types.ts";
-import { readContainerFile } from "../docker/files.ts";
+import { readContainerFile } from "../strategies/container-file.ts";
 
 /**
  * The one place where strategies find users, databases and passwords. Order: a label override

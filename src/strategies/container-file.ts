@@ -184,3 +184,21 @@ async function copyInto(src: AsyncIterable<Buffer>, dest: PassThrough): Promise<
     });
   }
 }
+
+/** A small regular file's bytes (secrets, configs), or undefined when missing, not a file or too large. */
+export async function readContainerFile(docker: DockerApi, id: string, path: string, signal: AbortSignal, maxBytes = 64 * 1024): Promise<Buffer | undefined> {
+  let opened: { stat: PathStat; body: Readable };
+  try {
+    opened = await openContainerFile(docker, id, path, signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return undefined;
+  }
+  if (opened.stat.size > maxBytes) {
+    opened.body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of opened.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

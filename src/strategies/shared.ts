@@ -1,7 +1,6 @@
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { RunContext } from "./types.ts";
-import { StrategyError } from "../errors.ts";
 import { LABEL } from "../core/labels.ts";
 
 /** Streams `input` into `argv`'s stdin inside the container and waits for a zero exit. */
@@ -27,19 +26,10 @@ export function dumpStream(ctx: RunContext, argv: string[], env: Record<string, 
   });
 }
 
-/** Exec-form argv from a label, for tools whose name the user overrides. */
-export function labelOr(ctx: RunContext, key: string, fallback: string): string {
-  return ctx.service.labels[key] ?? ctx.container.labels[key] ?? fallback;
-}
-
 /** `simpledeploy.backup.password-env` names the variable that holds the password. */
 export function passwordKeys(ctx: RunContext, defaults: readonly string[]): string[] {
   const override = ctx.service.labels[LABEL.passwordEnv] ?? ctx.container.labels[LABEL.passwordEnv];
   return override ? [override] : [...defaults];
-}
-
-export function notImplemented(name: string): never {
-  throw new StrategyError(`the ${name} strategy cannot back up or restore yet`);
 }
 
 /** Matches a repository against exact names (confidence `high`) and families (confidence `low`). */
