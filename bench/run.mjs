@@ -2,12 +2,14 @@
 //
 //   npm run bench -- [--sizes 256,1024 | --size-mb 1024] [--runs 3] [--cli source,binary]
 //                    [--breakdown] [--drop-caches] [--node-options "--max-semi-space-size=1"] [--json out.json]
-//                    [--idle-below 0.3] [--idle-wait 60]
+//                    [--idle-below 0.3] [--idle-wait 15] [--backpressure-s 15]
 //
 // Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
 // (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
 // and peak RSS of: sdbackup backup (zstd and --compression none) from source and/or dist/sdbackup,
 // `pg_dump | gzip > f` and `pg_dump > f`. Prints the tables and PASS/MISS per goal (docs/benchmarks.md).
+// At the largest size a backpressure check runs each variant against a slow sink (gzip -9) for
+// --backpressure-s seconds (0: skip) and watches its RSS, then interrupts it.
 // Before every run it waits (at most --idle-wait s) until the machine is less than --idle-below busy
 // (share of all CPUs over one second; 0 turns this off), so other work on a shared host skews less.
 // Exits 0 when it ran (goals missed or not), 1 on an error, 130 when interrupted; the container and
@@ -20,7 +22,8 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { capture, hasGnuTime, loadAverage, median, removeQuietly, run, stopChildren } from "./lib/measure.mjs";
 import { removeDb, seedTo, serverVersion, startDb } from "./lib/pg-db.mjs";
-import { breakdownTable, judge, mib, sizeTable } from "./lib/report.mjs";
+import { breakdownTable, judge, judgeBackpressure, mib, sizeTable } from "./lib/report.mjs";
+import { backpressureCheck } from "./lib/backpressure.mjs";
 import { breakdown, measureSize } from "./pg-backup.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -34,7 +37,8 @@ const { values: opts } = parseArgs({
     "drop-caches": { type: "boolean", default: false },
     "node-options": { type: "string" },
     "idle-below": { type: "string", default: "0.3" },
-    "idle-wait": { type: "string", default: "60" },
+    "idle-wait": { type: "string", default: "15" },
+    "backpressure-s": { type: "string", default: "15" },
     json: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -104,12 +108,20 @@ async function main() {
     printSize(entry, runs);
   }
 
-  const goals = judge(results, clis.map((c) => c.name));
+  const checks = [];
+  const checkS = Number(opts["backpressure-s"]);
+  if (checkS > 0) {
+    for (const cli of clis) {
+      log(`backpressure check (${cli.name}, ${checkS} s)…`);
+      checks.push(await backpressureCheck(ctx, db, cli, checkS));
+    }
+  }
+  const goals = [...judge(results, clis.map((c) => c.name)), ...judgeBackpressure(checks)];
   console.log(`\ngoals (largest size judged with the others; MISS does not fail the run):\n${goals.join("\n")}`);
   const totalS = (performance.now() - started) / 1000;
   console.log(`\ntotal ${totalS.toFixed(0)} s; load average now ${loadAverage()}`);
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, goals, totalS }, null, 2));
+    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, backpressure: checks, goals, totalS }, null, 2));
     log(`wrote ${opts.json}`);
   }
 }

@@ -48,6 +48,14 @@ export async function run(argv, { env = process.env, cwd, timeFile, input, allow
   return res;
 }
 
+/** Starts `argv` without waiting, registered so that an interrupt stops it too. */
+export function startTracked(argv, opts) {
+  const child = spawn(argv[0], argv.slice(1), { ...opts, detached: true });
+  running.add(child);
+  child.once("close", () => running.delete(child));
+  return child;
+}
+
 /** Runs a command for its stdout (setup, queries); throws with its stderr on failure. */
 export async function capture(argv, opts = {}) {
   return (await run(argv, opts)).stdout;

@@ -76,6 +76,17 @@ export function judge(sizes, clis) {
   return lines;
 }
 
+/** One line per variant: RSS under a deliberately slow sink (see lib/backpressure.mjs). */
+export function judgeBackpressure(checks) {
+  return checks.map((c) => {
+    if (c.tooShort) return `n/a   RSS flat with a slow sink: the backup finished in ${c.finishedS.toFixed(1)} s, too soon to tell (use a larger size)  [${c.cli}]`;
+    const growth = c.rssEndMiB - c.rssStartMiB;
+    const pass = growth <= GOALS.rssGrowthMiB;
+    return `${pass ? "PASS" : "MISS"}  ${`RSS flat with a slow sink (gzip -9, ${c.seconds} s): growth ≤ ${GOALS.rssGrowthMiB} MiB`.padEnd(58)} [${c.cli}]  ` +
+      `${c.rssStartMiB.toFixed(0)} → ${c.rssEndMiB.toFixed(0)} MiB (max ${c.rssMaxMiB.toFixed(0)}) while reading ${c.readMiBPerS.toFixed(1)} MiB/s from the engine${c.finishedS ? ` (finished in ${c.finishedS.toFixed(1)} s)` : ""}`;
+  });
+}
+
 export function mib(bytes, digits = 0) {
   return bytes === null || bytes === undefined ? "-" : (bytes / 1048576).toFixed(digits);
 }

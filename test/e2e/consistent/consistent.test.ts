@@ -67,6 +67,20 @@ describe("consistent sets, hooks and concurrency", () => {
     expect(result.hooks.map((h: { phase: string; status: string }) => `${h.phase}:${h.status}`)).toEqual(["pre:ok", "post:ok"]);
   }, 180_000);
 
+  it("restores the app's volume with restore.pre/.post hooks around it, the app stopped meanwhile", async () => {
+    await stack.exec("app", ["sh", "-c", "echo lost > /srv/app/extra && : > /tmp/hooks.log"]);
+    const before = await state("app");
+    const r = await sdbackup(["restore", "--app", stack.project, "--target", target, "--service", "app", "--yes", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.hooks.map((h: { phase: string; status: string }) => `${h.phase}:${h.status}`)).toEqual(["restore.pre:ok", "restore.post:ok"]);
+    expect(await stack.exec("app", ["cat", "/tmp/hooks.log"])).toBe("restore-pre\nrestore-post\n");
+    expect(await stack.exec("app", ["ls", "/srv/app"])).toBe("heartbeat\n");
+    const after = await state("app");
+    expect(after.Running).toBe(true);
+    expect(after.StartedAt > before.StartedAt).toBe(true);
+  }, 180_000);
+
   it("runs items in parallel with --concurrency 2 and one by one with --concurrency 1", async () => {
     const parallel = JSON.parse((await backup(["--concurrency", "2"])).stdout);
     const [a, b] = (await manifestOf(parallel.set)).items;

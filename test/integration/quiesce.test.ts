@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../../src/docker/client.ts";
+import type { DockerApi } from "../../src/docker/types.ts";
+import { quiesce } from "../../src/core/quiesce.ts";
+import { silentLogger } from "../../src/ui/logger.ts";
+import type { ComposeService } from "../../src/compose/model.ts";
+import { removeContainers, requireDocker, startContainer } from "../helpers/docker.ts";
+
+const created: string[] = [];
+let api: DockerApi;
+const signal = () => AbortSignal.timeout(30_000);
+const svc = (name: string, labels: Record<string, string>): ComposeService => ({ name, environment: {}, labels, volumes: [], secrets: [], profiles: [] });
+
+async function app(service: string) {
+  const c = await startContainer({ image: "debian:bookworm", cmd: ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"], labels: { "com.docker.compose.service": service } });
+  created.push(c.id);
+  return api.inspect(c.id, { signal: signal() });
+}
+
+beforeAll(async () => {
+  await requireDocker();
+  api = await connect(process.env, signal());
+});
+afterAll(() => removeContainers(created));
+
+describe("quiesce (real containers)", () => {
+  it("stops and pauses labelled services, leaves databases and unlabelled ones running, brings them back", async () => {
+    const [web, worker, db, other] = await Promise.all([app("web"), app("worker"), app("db"), app("other")]);
+    const services = [
+      svc("web", { "simpledeploy.backup.stop": "true" }),
+      svc("worker", { "simpledeploy.backup.stop": "true", "simpledeploy.backup.pause": "true" }),
+      svc("db", { "simpledeploy.backup.stop": "true" }),
+      svc("other", {}),
+    ];
+    const q = await quiesce(services, [web, worker, db, other], new Set(["db"]), { docker: api, log: silentLogger, signal: signal() });
+    const state = async (id: string) => (await api.inspect(id, { signal: signal() }));
+    expect((await state(web.id)).running).toBe(false);
+    expect((await state(worker.id)).paused).toBe(true);
+    expect((await state(db.id)).running).toBe(true);
+    expect((await state(other.id)).running).toBe(true);
+    const downtime = await q.resume();
+    expect(downtime.map((d) => `${d.service}:${d.action}:${d.error ?? "ok"}`)).toEqual(["web:stop:ok", "worker:pause:ok"]);
+    expect((await state(web.id)).running).toBe(true);
+    expect((await state(worker.id)).paused).toBe(false);
+  }, 60_000);
+
+  it("reports a container that was removed while stopped instead of starting a stale id", async () => {
+    const web = await app("web");
+    const q = await quiesce([svc("web", { "simpledeploy.backup.stop": "true" })], [web], new Set(), { docker: api, log: silentLogger, signal: signal() });
+    await removeContainers([web.id]);
+    const [d] = await q.resume();
+    expect(d!.error).toMatch(/gone \(recreated while it was stopped\?\)/);
+  }, 60_000);
+});
