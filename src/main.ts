@@ -34,6 +34,8 @@ process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
 let dockerClient: Promise<DockerApi> | undefined;
+/** Whether a command wrote its data document; with --json an error then gets one of its own. */
+let printed = false;
 
 async function main(): Promise<number> {
   try {
@@ -43,7 +45,10 @@ async function main(): Promise<number> {
       log,
       signal: controller.signal,
       docker: () => (dockerClient ??= import("./docker/client.ts").then((m) => m.connect(process.env, controller.signal))),
-      out: (text) => void process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+      out: (text) => {
+        printed = true;
+        process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+      },
       now: () => new Date(),
       stdinIsTTY: Boolean(process.stdin.isTTY),
     });
@@ -51,8 +56,16 @@ async function main(): Promise<number> {
     const interrupted = controller.signal.aborted || isAbortError(err);
     const shown = interrupted && !(err instanceof SdbackupError) ? new CancelledError() : err;
     report(shown);
-    return interrupted ? ExitCode.interrupted : exitCodeFor(shown);
+    const code = interrupted ? ExitCode.interrupted : exitCodeFor(shown);
+    if (json && !printed) process.stdout.write(JSON.stringify({ error: errorDocument(shown, code) }, null, 2) + "\n");
+    return code;
   }
+}
+
+/** `--json` callers get the failure as data too: code, message, hint and the exit code. */
+function errorDocument(err: unknown, exitCode: number): Record<string, unknown> {
+  if (err instanceof SdbackupError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), exitCode };
+  return { code: "E_INTERNAL", message: err instanceof Error ? err.message : String(err), exitCode };
 }
 
 function report(err: unknown): void {

@@ -2,9 +2,9 @@
 // flat RSS in the main comparison proves little. Here the sink is made slow on purpose: gzip level 9
 // compresses at a few tens of MiB/s, well below what `docker exec` delivers, and needs almost no
 // memory of its own (zstd -19 would, and its tables fill up over many seconds, which looks like
-// growth). If sdbackup buffered instead of pausing the exec stream, its RSS would climb by the
-// difference of the two rates every second. The run is interrupted after `seconds` (sdbackup must
-// then clean up and exit 130).
+// growth). If sdbackup buffered instead of pausing the exec stream, it would read at the engine's
+// rate and its RSS would climb by the difference of the two rates every second. The run is
+// interrupted after `seconds` (sdbackup must then clean up and exit 130).
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { startTracked } from "./measure.mjs";
@@ -34,17 +34,19 @@ export async function backpressureCheck(ctx, db, cli, seconds) {
     throw new Error(`sdbackup --compression gzip --level 9 exited ${exited}: ${stderr.trim()}`);
   }
   const finishedS = exited === undefined ? null : (performance.now() - started) / 1000;
-  if (samples.length < 12) return { cli: cli.name, seconds, finishedS, tooShort: true };
-  // From the second second on: the first samples may be taken before the exec stream started.
-  const steady = samples.slice(Math.min(8, samples.length - 2));
-  const first = steady[0];
+  if (samples.length < 16) return { cli: cli.name, seconds, finishedS, tooShort: true };
+  // V8 frees garbage buffers lazily, so RSS first rises to a plateau whatever the dump size; buffering
+  // would instead keep it rising. Compare the peaks of the two halves of the run.
+  const end = samples.at(-1).t;
+  const peak = (from, to) => Math.max(...samples.filter((x) => x.t > from && x.t <= to).map((x) => x.rssKb / 1024));
+  const mid = samples.find((x) => x.t > end / 2) ?? samples.at(-1);
   const last = samples.at(-1);
-  const rssMiB = steady.map((s) => s.rssKb / 1024);
   return {
     cli: cli.name, seconds, finishedS, tooShort: false,
     readMiB: last.rcharBytes / 1048576,
-    readMiBPerS: (last.rcharBytes - first.rcharBytes) / 1048576 / (last.t - first.t),
-    rssStartMiB: rssMiB[0], rssEndMiB: rssMiB.at(-1), rssMaxMiB: Math.max(...rssMiB),
+    readMiBPerS: (last.rcharBytes - mid.rcharBytes) / 1048576 / Math.max(0.001, last.t - mid.t),
+    firstHalfPeakMiB: peak(0, end / 2),
+    secondHalfPeakMiB: peak(end / 2, end),
   };
 }
 
