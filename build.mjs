@@ -140,7 +140,7 @@ function makeBlob() {
     // docker-modem parses tcp:// and ssh:// DOCKER_HOST addresses with url.parse(), which makes
     // Node 24 print a DEP0169 deprecation warning on every such run; the warning is not actionable
     // for sdbackup's users.
-    execArgv: ["--disable-warning=DEP0169"],
+    execArgv: ["--disable-warning=DEP0169", "--max-semi-space-size=1"],
   };
   writeFileSync(files.seaConfig, JSON.stringify(config, null, 2) + "\n");
   run(process.execPath, ["--experimental-sea-config", files.seaConfig]);

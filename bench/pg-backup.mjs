@@ -2,7 +2,7 @@
 // request) a breakdown of where a backup's time goes. `bench/run.mjs` drives it.
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
-import { containerCpuS, pgDumpShell } from "./lib/pg-db.mjs";
+import { containerCpuS, engineCpuS, pgDumpShell } from "./lib/pg-db.mjs";
 import { median, removeQuietly, run, settleDisk, waitForIdle } from "./lib/measure.mjs";
 
 /**
@@ -43,9 +43,11 @@ export async function measureSize(ctx, db) {
     for (const c of cases) {
       const busyBefore = await waitForIdle(ctx.idleBelow, ctx.idleWaitS);
       const cpuBefore = containerCpuS(db);
+      const engineBefore = engineCpuS(db);
       const result = await runOnce(ctx, db, c, `${c.id}-${r}`);
       result.busyBefore = busyBefore;
       result.containerCpuS = cpuBefore === null ? null : containerCpuS(db) - cpuBefore;
+      result.engineCpuS = engineBefore === null ? null : engineCpuS(db) - engineBefore;
       result.syncS = await settleDisk({ dropCaches: ctx.dropCaches });
       c.runs.push(result);
       const busy = busyBefore === null ? "" : `  (machine ${(busyBefore * 100).toFixed(0)}% busy before)`;
@@ -61,8 +63,9 @@ export async function measureSize(ctx, db) {
 
 /**
  * Where the time goes, each part alone: pg_dump inside the container with no output stream, the
- * same through `docker exec` to a host file (the engine's stream and the CLI's demux), and the host
- * stages (sdbackup's zstd and sha256 in Node, the gzip and zstd CLIs) over files from the page cache.
+ * same through `docker exec` to a host file (the engine's stream and the CLI's demux), pg_dump from
+ * a helper container into a bind mount (no exec stream at all), and the host stages (sdbackup's zstd
+ * and sha256 in Node, the gzip and zstd CLIs) over files from the page cache.
  */
 export async function breakdown(ctx, db) {
   const dir = path.join(ctx.tmp, "breakdown");
@@ -73,8 +76,16 @@ export async function breakdown(ctx, db) {
   const toHost = (args, file) => ["bash", "-c", `set -o pipefail; docker exec ${db.name} sh -c 'pg_dump -U "$POSTGRES_USER" -d "$POSTGRES_DB" ${args}' > "$1"`, "bash", file];
   const hostStage = (stage) => [ctx.node, path.join(ctx.root, "bench", "lib", "host-stage.mjs"), stage, custom];
   const items = [
-    { label: "docker exec pg_dump plain > host file", argv: toHost("", plain), base: plain },
-    { label: "docker exec pg_dump -Fc -Z0 > host file", argv: toHost("--format=custom --compress=0", custom), base: custom },
+    { label: "docker exec pg_dump plain > host file", argv: toHost("", plain), base: plain, writes: plain },
+    { label: "docker exec pg_dump -Fc -Z0 > host file", argv: toHost("--format=custom --compress=0", custom), base: custom, writes: custom },
+    {
+      // What a backup could do without the exec stream: a throwaway container in the database's
+      // network namespace runs pg_dump over TCP into a bind-mounted host directory.
+      label: "helper container: pg_dump -Fc -Z0 over TCP > bind mount",
+      argv: ["docker", "run", "--rm", "--network", `container:${db.name}`, "-v", `${dir}:/out`, "-e", "PGPASSWORD", "--label", "sdbackup.test=1",
+        "--entrypoint", "pg_dump", "postgres:15", "-h", "127.0.0.1", "-U", db.user, "-d", db.db, "--format=custom", "--compress=0", "-f", "/out/helper.pgdump"],
+      env: { ...process.env, PGPASSWORD: db.password }, base: custom, writes: path.join(dir, "helper.pgdump"),
+    },
     { label: "pg_dump plain, in the container > /dev/null", argv: inContainer(""), base: plain },
     { label: "pg_dump -Fc -Z0, in the container > /dev/null", argv: inContainer("--format=custom --compress=0"), base: custom },
     { label: "host: node read only (custom dump)", argv: hostStage("read"), base: custom, inProcess: true },
@@ -90,18 +101,22 @@ export async function breakdown(ctx, db) {
     const samples = [];
     for (let r = 0; r < ctx.runs; r++) {
       await waitForIdle(ctx.idleBelow, ctx.idleWaitS);
+      // A fresh file each time, as in the comparison: overwriting a 1 GiB file first frees its pages.
+      if (item.writes) removeQuietly(item.writes);
       const cpuBefore = containerCpuS(db);
-      const res = await run(item.argv, { measure: true, timeFile: path.join(dir, "time.txt") });
+      const engineBefore = engineCpuS(db);
+      const res = await run(item.argv, { measure: true, timeFile: path.join(dir, "time.txt"), ...(item.env ? { env: item.env } : {}) });
       const containerCpu = cpuBefore === null ? null : containerCpuS(db) - cpuBefore;
+      const engineCpu = engineBefore === null ? null : engineCpuS(db) - engineBefore;
       // In-process timing leaves out node's start and the TypeScript loading of the stage script.
       const seconds = item.inProcess ? JSON.parse(res.stdout.trim().split("\n").at(-1)).seconds : res.wallS;
-      samples.push({ seconds, cpuS: res.cpuS, containerCpuS: containerCpu });
+      samples.push({ seconds, cpuS: res.cpuS, containerCpuS: containerCpu, engineCpuS: engineCpu });
       await settleDisk();
     }
     const bytes = statSync(item.base).size;
     const seconds = median(samples.map((s) => s.seconds));
     const cpu = (k) => median(samples.map((s) => s[k]));
-    rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: cpu("cpuS"), containerCpuS: cpu("containerCpuS"), bytes });
+    rows.push({ label: item.label, seconds, mbPerS: bytes / 1048576 / seconds, cpuS: cpu("cpuS"), containerCpuS: cpu("containerCpuS"), engineCpuS: cpu("engineCpuS"), bytes });
     ctx.log(`  ${item.label.padEnd(48)} ${seconds.toFixed(2)} s`);
   }
   removeQuietly(dir);
@@ -156,6 +171,7 @@ function summarize(c, dumpBytes) {
     dumpMbPerS: dumpBytes ? dumpBytes / 1048576 / wallS : null,
     cpuS: median(pick("cpuS")),
     containerCpuS: median(pick("containerCpuS")),
+    engineCpuS: median(pick("engineCpuS")),
     peakRssKb: median(pick("peakRssKb")),
     maxPeakRssKb: Math.max(...pick("peakRssKb").map((x) => x ?? 0)) || null,
     syncS: median(pick("syncS")),

@@ -1,7 +1,8 @@
 // The benchmark's database: a postgres:15 container labelled as service `db` of a compose project,
 // so that `sdbackup backup --app <project>` finds it, filled server-side with generate_series.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { capture, run } from "./measure.mjs";
 
 const IMAGE = "postgres:15";
@@ -68,7 +69,7 @@ export async function startDb(project) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await psql(project, SCHEMA);
-  return { id, name: project, user: USER, db: DB };
+  return { id, name: project, user: USER, db: DB, password };
 }
 
 /** Adds rows until the table with its indexes holds at least `sizeMb` MiB; the table only grows. */
@@ -113,6 +114,37 @@ export function containerCpuS(db) {
     }
   }
   return null;
+}
+
+/**
+ * CPU seconds used so far by the engine's side of the exec stream: dockerd, containerd and the
+ * database container's containerd-shim. dockerd serves every client of the engine, so other work on
+ * the machine lands here too (the runs wait for a quiet machine first). Null without /proc access.
+ */
+export function engineCpuS(db) {
+  const pids = [];
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const exe = path.basename(cmd[0] ?? "");
+      if (exe === "dockerd" || exe === "containerd" || (exe.startsWith("containerd-shim") && cmd.includes(db.id))) pids.push(entry);
+    }
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may contain spaces): utime and stime are 14th and 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids.length ? ticks / 100 : null;
 }
 
 export async function serverVersion(db) {

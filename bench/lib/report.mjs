@@ -27,16 +27,17 @@ export function sizeTable(result) {
     c.dumpMbPerS === null ? "-" : c.dumpMbPerS.toFixed(0),
     seconds(c.cpuS),
     seconds(c.containerCpuS),
+    seconds(c.engineCpuS),
     c.peakRssKb === null ? "-" : `${(c.peakRssKb / 1024).toFixed(0)} / ${(c.maxPeakRssKb / 1024).toFixed(0)}`,
     c.syncS.toFixed(2),
   ]);
-  return table(["case", "wall s", "min–max s", "output MiB", "dump MiB/s", "host CPU s", "container CPU s", "peak RSS MiB (med/max)", "sync after s"], rows);
+  return table(["case", "wall s", "min–max s", "output MiB", "dump MiB/s", "host CPU s", "container CPU s", "engine CPU s", "peak RSS MiB (med/max)", "sync after s"], rows);
 }
 
 export function breakdownTable(rows) {
   return table(
-    ["stage (each alone)", "seconds", "MiB/s of input", "host CPU s", "container CPU s"],
-    rows.map((r) => [r.label, r.seconds.toFixed(2), r.mbPerS.toFixed(0), seconds(r.cpuS), seconds(r.containerCpuS)]),
+    ["stage (each alone)", "seconds", "MiB/s of input", "host CPU s", "container CPU s", "engine CPU s"],
+    rows.map((r) => [r.label, r.seconds.toFixed(2), r.mbPerS.toFixed(0), seconds(r.cpuS), seconds(r.containerCpuS), seconds(r.engineCpuS)]),
   );
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { ConfigError, TargetError, throwIfAborted } from "../errors.ts";
@@ -163,30 +163,42 @@ export function createLocalTarget(root: string): Target {
 
 // --- internal ---
 
-/** The final stage of the put pipeline: writes every chunk, batched, and reports the byte count. */
-function writeAll(fh: FileHandle, counted: (n: number) => void, wrap: (err: unknown) => Error) {
-  return async (source: AsyncIterable<Buffer | string>) => {
-    let batch: Buffer[] = [];
-    let size = 0;
-    const flush = async () => {
-      const buf = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
-      batch = [];
-      size = 0;
-      try {
-        for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off)).bytesWritten;
-      } catch (err) {
-        throw wrap(err);
+/**
+ * The final stage of the put pipeline. Chunks are held (not copied) until about WRITE_BATCH bytes
+ * have arrived and then go out in one writev, so a dump's small chunks do not become tiny writes and
+ * nothing is concatenated. Holding a chunk acknowledges it, so at most WRITE_BATCH plus one chunk
+ * sits here; backpressure resumes while the batch is written.
+ */
+function writeAll(fh: FileHandle, counted: (n: number) => void, wrap: (err: unknown) => Error): Writable {
+  let batch: Buffer[] = [];
+  let size = 0;
+  const flush = async () => {
+    let pending = batch;
+    const total = size;
+    batch = [];
+    size = 0;
+    try {
+      while (pending.length > 0) {
+        let { bytesWritten } = await fh.writev(pending);
+        while (pending.length > 0 && bytesWritten >= pending[0]!.length) bytesWritten -= pending.shift()!.length;
+        if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
       }
-      counted(buf.length);
-    };
-    for await (const chunk of source) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      batch.push(buf);
-      size += buf.length;
-      if (size >= WRITE_BATCH) await flush();
+    } catch (err) {
+      throw wrap(err);
     }
-    if (size > 0) await flush();
+    counted(total);
   };
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      batch.push(chunk);
+      size += chunk.length;
+      if (size < WRITE_BATCH) return done();
+      flush().then(() => done(), done);
+    },
+    final(done) {
+      flush().then(() => done(), done);
+    },
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {
