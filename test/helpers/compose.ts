@@ -26,6 +26,15 @@ export function composeStack(file: string, prefix: string): Stack {
     },
     async down() {
       await compose("down", "-v", "--remove-orphans", "-t", "1").catch(() => {});
+      // `down` needs the compose file; a test may have removed it, so sweep by label as well.
+      const label = `label=com.docker.compose.project=${project}`;
+      const ids = async (...args: string[]) => (await run("docker", args)).stdout.split("\n").filter(Boolean);
+      const containers = await ids("ps", "-aq", "--filter", label);
+      if (containers.length) await run("docker", ["rm", "-f", "-v", ...containers]).catch(() => {});
+      const volumes = await ids("volume", "ls", "-q", "--filter", label);
+      if (volumes.length) await run("docker", ["volume", "rm", "-f", ...volumes]).catch(() => {});
+      const networks = await ids("network", "ls", "-q", "--filter", label);
+      if (networks.length) await run("docker", ["network", "rm", ...networks]).catch(() => {});
     },
     async containerId(service) {
       const { stdout } = await run("docker", ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`, "--filter", `label=com.docker.compose.service=${service}`]);

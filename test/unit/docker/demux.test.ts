@@ -135,8 +135,9 @@ describe("DockerDemux", () => {
     await pipeline(source, demux, sink);
     expect(produced).toBeGreaterThanOrEqual(total - payload.length - 8);
     expect(stdoutBytes).toBeGreaterThan(total * 0.8);
-    expect(maxWritable).toBeLessThanOrEqual(demux.writableHighWaterMark + maxChunk);
-    expect(maxReadable).toBeLessThanOrEqual(demux.readableHighWaterMark + maxChunk);
+    // A stream may overshoot its high-water mark by the chunk in flight plus one already emitted.
+    expect(maxWritable).toBeLessThanOrEqual(demux.writableHighWaterMark + 2 * maxChunk);
+    expect(maxReadable).toBeLessThanOrEqual(demux.readableHighWaterMark + 2 * maxChunk);
     // Everything queued between the producer and the sink: a few buffers, never the whole 50 MB.
     expect(maxBuffered).toBeLessThan(512 * 1024);
   });
