@@ -16,7 +16,8 @@ import { silentLogger } from "../../src/ui/logger.ts";
 /*
  * No MongoDB image can be built on the machines this suite was written on (no registry access). The
  * round trip runs wherever a local `mongo` image exists (SDBACKUP_TEST_MONGO_IMAGE picks one) and
- * otherwise shows up as one skipped test saying so. The argv and config file are unit-tested in
+ * otherwise shows up as one skipped test saying so — or fails when SDBACKUP_TEST_REQUIRE lists
+ * `mongo`. The argv and config file are unit-tested in
  * test/unit/strategies/mongo.test.ts either way.
  */
 const dir = join(import.meta.dirname, "mongo");
@@ -32,7 +33,15 @@ const mongoShell = (stack: Stack, js: string) =>
     "--quiet", "-u", "root", "-p", SECRET, "--authenticationDatabase", "admin", "appdb", "--eval", js,
   ]);
 
-if (!image) {
+const required = (process.env.SDBACKUP_TEST_REQUIRE ?? "").split(",").map((s) => s.trim());
+if (!image && required.includes("mongo")) {
+  // A CI that has a mongo image names it here, so a lost image fails instead of silently skipping.
+  describe("strategy conformance: mongo", () => {
+    it("mongo round trip is required (SDBACKUP_TEST_REQUIRE) but no local mongo image exists", () => {
+      throw new Error("no local mongo image: load one or set SDBACKUP_TEST_MONGO_IMAGE");
+    });
+  });
+} else if (!image) {
   console.warn("mongo round trip NOT run: no local mongo image (set SDBACKUP_TEST_MONGO_IMAGE or load one)");
   describe("strategy conformance: mongo", () => {
     it.skip("mongo round trip needs a local mongo image (none found; set SDBACKUP_TEST_MONGO_IMAGE or load one)", () => {});

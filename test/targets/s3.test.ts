@@ -30,6 +30,13 @@ describeTarget("s3 (s3rver)", async () => {
 
 // Any S3-compatible store, e.g. SDBACKUP_TEST_S3_URL='s3://bucket?endpoint=http://127.0.0.1:9000' with AWS_* set.
 const external = process.env.SDBACKUP_TEST_S3_URL;
+if (!external && (process.env.SDBACKUP_TEST_REQUIRE ?? "").split(",").includes("s3")) {
+  describe("external S3", () => {
+    it("is required (SDBACKUP_TEST_REQUIRE=s3) but SDBACKUP_TEST_S3_URL is not set", () => {
+      throw new Error("set SDBACKUP_TEST_S3_URL (and AWS_* credentials) to run the external S3 suite");
+    });
+  });
+}
 describe.runIf(external)("external S3", () => {
   describeTarget(`s3 (${external})`, async () => {
     const sep = external!.includes("?") ? "&" : "?";
