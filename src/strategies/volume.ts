@@ -1,12 +1,14 @@
-import type { RunContext, Strategy } from "./types.ts";
+import type { Strategy } from "./types.ts";
 import { LABEL, isTrue, splitList } from "../core/labels.ts";
 import { imageRepo } from "../core/image.ts";
-import { StrategyError, errorMessage } from "../errors.ts";
+import { StrategyError } from "../errors.ts";
+import { labelOf, runHelper, withStopped } from "./lifecycle.ts";
+// A cycle (index lists volume), safe because `strategies` is only read when a restore runs.
+import { strategies } from "./index.ts";
 import { packPaths, unpackToPaths, validateVolumeTar } from "./volume-tar.ts";
 
-/** Images tried for the helper that empties paths before a restore, after the service's own image. */
-const HELPER_FALLBACKS = ["busybox", "alpine", "debian", "ubuntu"];
-const DATABASE_REPOS = /^(postgres|postgresql|postgis|timescaledb.*|mysql|mariadb|percona.*|mongo|mongodb|redis|valkey|keydb)$/;
+/** Deletes everything below each directory path (or the file itself), keeping mount points. */
+const EMPTY_PATHS = 'for p in "$@"; do if [ -d "$p" ]; then find "$p" -mindepth 1 -delete || exit 1; else rm -f "$p" || exit 1; fi; done';
 
 /**
  * Files of named volumes (or labelled paths) as one tar through the archive API: no shell or tar
@@ -38,19 +40,13 @@ export const volume = {
   },
 
   async restore(ctx, input) {
-    const { docker, container, signal } = ctx;
     const paths = ctx.detection.paths;
-    const stop = container.running && (isTrue(labelOf(ctx, LABEL.stop)) || DATABASE_REPOS.test(imageRepo(container.image)));
-    if (stop) {
-      ctx.log.info(`${ctx.service.name}: stopping ${container.name} for the restore`);
-      await docker.stop(container.id, { signal });
-    }
-    try {
-      await emptyPaths(ctx, paths);
-      await unpackToPaths(input, paths, signal, (dir, archive) => docker.putArchive(container.id, dir, archive, { signal }));
-    } finally {
-      if (stop) await restart(ctx);
-    }
+    const apply = async () => {
+      await runHelper(ctx, `empty ${paths.join(", ")} before the restore`, EMPTY_PATHS, paths);
+      await unpackToPaths(input, paths, ctx.signal, (dir, archive) => ctx.docker.putArchive(ctx.container.id, dir, archive, { signal: ctx.signal }));
+    };
+    const stop = isTrue(labelOf(ctx, LABEL.stop)) || runsDatabase(ctx.container.image);
+    await (stop ? withStopped(ctx, apply) : apply());
   },
 
   validate: (input, detection) => validateVolumeTar(input, detection.paths),
@@ -58,33 +54,8 @@ export const volume = {
 
 // --- internal ---
 
-function labelOf(ctx: RunContext, key: string): string | undefined {
-  return ctx.service.labels[key] ?? ctx.container.labels[key];
-}
-
-/** Deletes everything below each path (or the file itself), keeping the mount points. */
-async function emptyPaths(ctx: RunContext, paths: readonly string[]): Promise<void> {
-  const script = 'for p in "$@"; do if [ -d "$p" ]; then find "$p" -mindepth 1 -delete || exit 1; else rm -f "$p" || exit 1; fi; done';
-  const local = await ctx.docker.listImageTags({ signal: ctx.signal });
-  const preferred = labelOf(ctx, LABEL.helperImage);
-  const fallbacks = HELPER_FALLBACKS.flatMap((repo) => local.filter((t) => imageRepo(t) === repo));
-  const images = [...new Set([...(preferred ? [preferred] : []), ctx.container.image, ...fallbacks, ...local.slice(0, 5)])];
-  const result = await ctx.docker.runWithVolumesOf(ctx.container.id, images, ["sh", "-c", script, "sh", ...paths], { signal: ctx.signal });
-  if (result.exitCode !== 0) {
-    throw new StrategyError(`could not empty ${paths.join(", ")} before the restore`, {
-      exec: { service: ctx.service.name, container: ctx.container.id, argv: ["sh", "-c", "find … -delete"], exitCode: result.exitCode, stderrTail: result.stderr },
-    });
-  }
-  ctx.log.debug(`${ctx.service.name}: emptied ${paths.join(", ")} using ${result.image}`);
-}
-
-/** Restarts with its own deadline: an interrupted restore must still bring the service back. */
-async function restart(ctx: RunContext): Promise<void> {
-  try {
-    await ctx.docker.start(ctx.container.id, { signal: AbortSignal.timeout(120_000) });
-    ctx.log.info(`${ctx.service.name}: started ${ctx.container.name} again`);
-  } catch (err) {
-    ctx.log.error(`${ctx.service.name}: could not start ${ctx.container.name} again: ${errorMessage(err)}`);
-    throw err;
-  }
+/** A database server must not have its files replaced under it: any dump strategy's image counts. */
+function runsDatabase(image: string): boolean {
+  const repo = imageRepo(image);
+  return strategies.some((s) => s.needsRunning && s.matchImage(repo) > 0);
 }
