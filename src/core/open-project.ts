@@ -5,8 +5,9 @@ import { projectContainers, resolveProject, type ProjectOptions } from "./projec
 
 /** The project model plus its containers: what backup and restore start from. */
 export async function openProject(opts: ProjectOptions, deps: Deps): Promise<{ project: ComposeProject; containers: ContainerDetails[]; docker: DockerApi }> {
-  const { project } = await resolveProject(opts, deps);
+  const resolved = await resolveProject(opts, deps);
+  const { project } = resolved;
   const docker = await deps.docker();
-  const containers = await projectContainers(project.name, deps);
+  const containers = resolved.containers ?? (await projectContainers(project.name, deps));
   return { project, containers, docker };
 }

@@ -17,6 +17,8 @@ export interface ResolvedProject {
   project: ComposeProject;
   /** Where the model came from, for `detect` output. */
   origin: "files" | "containers";
+  /** The project's containers, when finding the project already had to list them. */
+  containers?: ContainerDetails[];
 }
 
 const PROJECT_LABEL = "com.docker.compose.project";
@@ -65,12 +67,12 @@ async function fromRunningProject(app: string, deps: Deps): Promise<ResolvedProj
   if (files.length > 0) {
     try {
       const project = await loadCompose({ files, cwd: workingDir, env: deps.env, projectName: name });
-      return { project, origin: "files" };
+      return { project, origin: "files", containers };
     } catch (err) {
       deps.log.warn(`could not load ${files.join(", ")} (${err instanceof Error ? err.message : String(err)}); using the containers' own configuration`);
     }
   }
-  return { project: projectFromContainers(name, workingDir, containers), origin: "containers" };
+  return { project: projectFromContainers(name, workingDir, containers), origin: "containers", containers };
 }
 
 /**
