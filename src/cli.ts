@@ -1,7 +1,8 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import type { Deps } from "./deps.ts";
 import { ConfigError, ExitCode, type ExitCodeValue } from "./errors.ts";
 import { VERSION } from "./version.ts";
+import type { CommandRegistrar } from "./commands/options.ts";
 import { register as registerDetect } from "./commands/detect.ts";
 import { register as registerBackup } from "./commands/backup.ts";
 import { register as registerRestore } from "./commands/restore.ts";
@@ -10,33 +11,8 @@ import { register as registerPrune } from "./commands/prune.ts";
 import { register as registerVerify } from "./commands/verify.ts";
 import { register as registerSchedule } from "./commands/schedule.ts";
 
-/**
- * A command's action returns the exit code it wants (0 ok, 3 partial, …) or throws. Commands are
- * registered here in the order `--help` lists them.
- */
-export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: ExitCodeValue) => void) => void;
-
+/** Every command, in the order `--help` lists them. */
 const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify, registerSchedule];
-
-/** Options every command shares; `-f` may repeat. */
-export interface CommonOptions {
-  file?: string[];
-  app?: string;
-  json?: boolean;
-  verbose?: boolean;
-}
-
-export function addCommonOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option("-f, --file <file>", "compose file (repeat to merge several)").argParser(collect))
-    .option("--app <name>", "compose project name (finds the running project when no -f is given)")
-    .option("--json", "print one JSON document on stdout")
-    .option("-v, --verbose", "more detail on stderr");
-}
-
-export function addTargetOption(cmd: Command): Command {
-  return cmd.option("--target <url>", "where sets live: a directory, file:///abs or s3://bucket/prefix (default ./backups or SDBACKUP_TARGET)");
-}
 
 /** Parses argv and runs one command. Resolves to the exit code; throws SdbackupErrors. */
 export async function runCli(argv: string[], deps: Deps): Promise<ExitCodeValue> {
@@ -60,10 +36,4 @@ export async function runCli(argv: string[], deps: Deps): Promise<ExitCodeValue>
     throw err;
   }
   return exit;
-}
-
-// --- internal ---
-
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }

@@ -2,7 +2,7 @@ import { runCli } from "./cli.ts";
 import { CancelledError, ExitCode, InternalError, SdbackupError, exitCodeFor, isAbortError } from "./errors.ts";
 import { createLogger } from "./ui/logger.ts";
 import type { DockerApi } from "./docker/types.ts";
-import { criticalSettled, hasCritical } from "./core/critical.ts";
+import { criticalSettled, hasCritical } from "./runtime/critical.ts";
 
 /**
  * The process entry: owns the one AbortController, turns signals into a clean abort, maps errors to

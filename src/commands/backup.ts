@@ -1,17 +1,17 @@
 import { Option, type Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import type { Compression } from "../manifest/schema.ts";
-import { openProject } from "../core/open-project.ts";
-import { planItems } from "../core/plan.ts";
-import { runBackupPlan, type BackupResult } from "../core/run-backup.ts";
-import { checkIfDue, type NotDueResult } from "../core/due-check.ts";
+import { openProject } from "../core/project/open-project.ts";
+import { planItems } from "../core/project/plan.ts";
+import { runBackupPlan, type BackupResult } from "../core/backup/run-backup.ts";
+import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
-import { LABEL, isTrue } from "../core/labels.ts";
-import { parseDurationMs } from "../core/duration.ts";
+import { LABEL, isTrue } from "../compose/labels.ts";
+import { parseDurationMs } from "../runtime/duration.ts";
 import { renderTable, formatBytes } from "../ui/table.ts";
 
 export interface BackupOptions extends CommonOptions {

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addCommonOptions, type CommonOptions } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addCommonOptions, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
-import { detectProject, type ServiceDetection } from "../core/detect.ts";
-import { resolveProject } from "../core/project.ts";
-import { projectSchedule } from "../core/schedule.ts";
+import { detectProject, type ServiceDetection } from "../core/project/detect.ts";
+import { resolveProject } from "../core/project/project.ts";
+import { projectSchedule } from "../core/schedule/schedule.ts";
 import { renderTable } from "../ui/table.ts";
 
 export interface DetectResult {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addTargetOption, type CommonOptions } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addTargetOption, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { listSets } from "../manifest/store.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addTargetOption } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addTargetOption } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
-import { resolveProject } from "../core/project.ts";
-import { LABEL } from "../core/labels.ts";
-import { DEFAULT_GRACE } from "../core/retention.ts";
-import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, type RetentionFlags, type RetentionPolicy } from "../core/retention-policy.ts";
-import { runPrunePlan, type PruneResult, type PruneRun } from "../core/run-prune.ts";
+import { resolveProject } from "../core/project/project.ts";
+import { LABEL } from "../compose/labels.ts";
+import { DEFAULT_GRACE } from "../core/retention/apply.ts";
+import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
+import { runPrunePlan, type PruneResult, type PruneRun } from "../core/retention/run-prune.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 

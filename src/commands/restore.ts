@@ -1,17 +1,17 @@
 import type { Command } from "commander";
 import { createInterface } from "node:readline/promises";
-import type { CommandRegistrar } from "../cli.ts";
-import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
-import { openProject } from "../core/open-project.ts";
-import { containerFor, type PlanItem } from "../core/plan.ts";
-import { selectSet } from "../core/select-set.ts";
-import { runRestorePlan, type RestoreResult } from "../core/run-restore.ts";
+import { openProject } from "../core/project/open-project.ts";
+import { containerFor, type PlanItem } from "../core/project/plan.ts";
+import { selectSet } from "../core/restore/select-set.ts";
+import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.ts";
 import { getStrategy } from "../strategies/index.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
-import { parseDurationMs } from "../core/duration.ts";
+import { parseDurationMs } from "../runtime/duration.ts";
 
 export interface RestoreOptions extends CommonOptions {
   set?: string;

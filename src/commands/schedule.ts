@@ -1,13 +1,13 @@
 import { Option, type Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addCommonOptions, addTargetOption, type CommonOptions } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
-import { LABEL } from "../core/labels.ts";
-import { projectWithoutDocker } from "../core/due-check.ts";
-import { formatSchedule, nextRunAfter, parseSchedule, projectSchedule, type Schedule } from "../core/schedule.ts";
-import { renderAll, type PrintedSchedule } from "../core/schedule-print.ts";
-import { hostZone } from "../core/zoned-time.ts";
+import { LABEL } from "../compose/labels.ts";
+import { projectWithoutDocker } from "../core/schedule/due-check.ts";
+import { formatSchedule, nextRunAfter, parseSchedule, projectSchedule, type Schedule } from "../core/schedule/schedule.ts";
+import { renderAll, type PrintedSchedule } from "../core/schedule/print.ts";
+import { hostZone } from "../core/schedule/zoned-time.ts";
 import { redactTarget, resolveTargetUrl } from "../targets/index.ts";
 
 export const PRINT_KINDS = ["crontab", "systemd", "github-actions"] as const;

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import type { CommandRegistrar } from "../cli.ts";
-import { addTargetOption } from "../cli.ts";
+import type { CommandRegistrar } from "./options.ts";
+import { addTargetOption } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
-import { runVerifyPlan, type VerifyResult } from "../core/run-verify.ts";
+import { runVerifyPlan, type VerifyResult } from "../core/verify/run-verify.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 

@@ -7,6 +7,7 @@ import { redis } from "./redis.ts";
 import { sqlite } from "./sqlite.ts";
 import { volume } from "./volume.ts";
 import { ConfigError } from "../errors.ts";
+import { imageRepo } from "../compose/image.ts";
 
 /**
  * Every strategy, in detection order: the first image match with the highest confidence wins;
@@ -22,4 +23,10 @@ export function getStrategy(name: string): Strategy {
     throw new ConfigError(`unknown strategy "${name}"`, { hint: `valid strategies: ${strategyNames.join(", ")}, or none to exclude a service` });
   }
   return found;
+}
+
+/** A database server must not have its files replaced under it: any dump strategy's image counts. */
+export function isDatabaseImage(image: string): boolean {
+  const repo = imageRepo(image);
+  return strategies.some((s) => s.needsRunning && s.matchImage(repo) > 0);
 }

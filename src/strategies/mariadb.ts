@@ -1,7 +1,7 @@
 import type { Strategy } from "./types.ts";
-import type { FamilyEnv } from "./mysql-family.ts";
-import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family.ts";
-import { repoMatcher } from "./shared.ts";
+import type { FamilyEnv } from "./mysql-family/family.ts";
+import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
+import { repoMatcher } from "./shared/exec.ts";
 
 /** The official `mariadb` image reads MARIADB_* first and the MYSQL_* names as aliases; bitnami the same. */
 const ENV: FamilyEnv = {

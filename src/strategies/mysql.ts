@@ -1,7 +1,7 @@
 import type { Strategy } from "./types.ts";
-import type { FamilyEnv } from "./mysql-family.ts";
-import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family.ts";
-import { repoMatcher } from "./shared.ts";
+import type { FamilyEnv } from "./mysql-family/family.ts";
+import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
+import { repoMatcher } from "./shared/exec.ts";
 
 /** The official `mysql` image's variables; Percona and bitnami/mysql read the same names. */
 const ENV: FamilyEnv = {

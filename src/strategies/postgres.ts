@@ -1,8 +1,8 @@
 import type { Strategy, RunContext } from "./types.ts";
-import { declaresEnv, resolveEnv } from "../core/credentials.ts";
-import { LABEL, splitList } from "../core/labels.ts";
-import { expectMagic } from "./validate.ts";
-import { dumpStream, passwordKeys, repoMatcher, runWithInput } from "./shared.ts";
+import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
+import { LABEL, splitList } from "../compose/labels.ts";
+import { expectMagic } from "./shared/validate.ts";
+import { dumpStream, passwordKeys, repoMatcher, runWithInput } from "./shared/exec.ts";
 
 const USER_KEYS = ["POSTGRES_USER", "POSTGRESQL_USERNAME", "POSTGRESQL_USER"] as const;
 const DB_KEYS = ["POSTGRES_DB", "POSTGRESQL_DATABASE"] as const;

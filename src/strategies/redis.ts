@@ -1,13 +1,13 @@
 import { join, posix } from "node:path";
 import type { RunContext, Strategy } from "./types.ts";
 import { StrategyError } from "../errors.ts";
-import { expectMagic } from "./validate.ts";
-import { repoMatcher } from "./shared.ts";
-import { openContainerFile, putContainerFile, readSpooled, spoolDir, spoolTo, statPath } from "./container-file.ts";
-import { onMount, runHelper, withStopped } from "./lifecycle.ts";
-import { redisConnection } from "./redis-cli.ts";
-import { readLayout, type RedisLayout } from "./redis-layout.ts";
-import { freshSnapshot, waitForRedis } from "./redis-save.ts";
+import { expectMagic } from "./shared/validate.ts";
+import { repoMatcher } from "./shared/exec.ts";
+import { openContainerFile, putContainerFile, readSpooled, spoolDir, spoolTo, statPath } from "./shared/container-file.ts";
+import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
+import { redisConnection } from "./redis/cli.ts";
+import { readLayout, type RedisLayout } from "./redis/layout.ts";
+import { freshSnapshot, waitForRedis } from "./redis/save.ts";
 
 /** Name of the uploaded RDB next to the real one until the helper renames it. */
 const TMP_RDB = ".sdbackup-restore.rdb";

@@ -1,11 +1,11 @@
 import { posix } from "node:path";
 import type { RunContext, Strategy } from "./types.ts";
-import { LABEL, splitList } from "../core/labels.ts";
+import { LABEL, splitList } from "../compose/labels.ts";
 import { StrategyError } from "../errors.ts";
-import { onlineBackup, pausedCopy } from "./sqlite-backup.ts";
-import { readSqliteTar, type SqliteMember } from "./sqlite-artifact.ts";
-import { putContainerFile, readSpooled, spoolDir, statPath, type PathStat } from "./container-file.ts";
-import { onMount, runHelper, withStopped } from "./lifecycle.ts";
+import { onlineBackup, pausedCopy } from "./sqlite/backup.ts";
+import { readSqliteTar, type SqliteMember } from "./sqlite/artifact.ts";
+import { putContainerFile, readSpooled, spoolDir, statPath, type PathStat } from "./shared/container-file.ts";
+import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
 
 /**
  * SQLite is never guessed from an image: a label names the strategy and the database files. The

@@ -30,6 +30,11 @@ export interface RunContext {
   secrets: SecretRegistry;
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Whether an image runs a database server that some dump strategy claims. The registry answers,
+   * so that no plugin imports the registry that lists it.
+   */
+  isDatabaseImage(image: string): boolean;
 }
 
 /** Collects secret values so that errors and logs can redact them. */

@@ -1,11 +1,8 @@
 import type { Strategy } from "./types.ts";
-import { LABEL, isTrue, splitList } from "../core/labels.ts";
-import { imageRepo } from "../core/image.ts";
+import { LABEL, isTrue, splitList } from "../compose/labels.ts";
 import { StrategyError } from "../errors.ts";
-import { labelOf, runHelper, withStopped } from "./lifecycle.ts";
-// A cycle (index lists volume), safe because `strategies` is only read when a restore runs.
-import { strategies } from "./index.ts";
-import { packPaths, unpackToPaths, validateVolumeTar } from "./volume-tar.ts";
+import { labelOf, runHelper, withStopped } from "./shared/lifecycle.ts";
+import { packPaths, unpackToPaths, validateVolumeTar } from "./volume/tar.ts";
 
 /** Deletes everything below each directory path (or the file itself), keeping mount points. */
 const EMPTY_PATHS = 'for p in "$@"; do if [ -d "$p" ]; then find "$p" -mindepth 1 -delete || exit 1; else rm -f "$p" || exit 1; fi; done';
@@ -45,17 +42,9 @@ export const volume = {
       await runHelper(ctx, `empty ${paths.join(", ")} before the restore`, EMPTY_PATHS, paths);
       await unpackToPaths(input, paths, ctx.signal, (dir, archive) => ctx.docker.putArchive(ctx.container.id, dir, archive, { signal: ctx.signal }));
     };
-    const stop = isTrue(labelOf(ctx, LABEL.stop)) || runsDatabase(ctx.container.image);
+    const stop = isTrue(labelOf(ctx, LABEL.stop)) || ctx.isDatabaseImage(ctx.container.image);
     await (stop ? withStopped(ctx, apply) : apply());
   },
 
   validate: (input, detection) => validateVolumeTar(input, detection.paths),
 } satisfies Strategy;
-
-// --- internal ---
-
-/** A database server must not have its files replaced under it: any dump strategy's image counts. */
-function runsDatabase(image: string): boolean {
-  const repo = imageRepo(image);
-  return strategies.some((s) => s.needsRunning && s.matchImage(repo) > 0);
-}

@@ -2,8 +2,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, InternalError } from "../errors.ts";
 import { localFactory } from "./local.ts";
-import { stripCredentials } from "./redact.ts";
-import { s3Factory } from "./s3-config.ts";
+import { stripCredentials } from "./shared/redact.ts";
+import { s3Factory } from "./s3.ts";
 import type { Target, TargetFactory } from "./types.ts";
 
 /** Where backups go when neither `--target` nor `SDBACKUP_TARGET` says. */

@@ -6,8 +6,8 @@ import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { ConfigError, TargetError, throwIfAborted } from "../errors.ts";
-import { assertValidKey, assertValidPrefix, joinKey } from "./keys.ts";
-import { stripCredentials } from "./redact.ts";
+import { assertValidKey, assertValidPrefix, joinKey } from "./shared/keys.ts";
+import { stripCredentials } from "./shared/redact.ts";
 import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
 
 /** Temporary files of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../src/docker/client.ts";
 import type { DockerApi } from "../../src/docker/types.ts";
-import { quiesce } from "../../src/core/quiesce.ts";
+import { quiesce } from "../../src/core/lifecycle/quiesce.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
 import type { ComposeService } from "../../src/compose/model.ts";
 import { removeContainers, requireDocker, startContainer } from "../helpers/docker.ts";

@@ -1,3 +1,4 @@
+import { isDatabaseImage } from "../../src/strategies/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,8 +8,8 @@ import { sdbackup, type CliRun } from "../helpers/cli.ts";
 import { connect } from "../../src/docker/client.ts";
 import type { DockerApi } from "../../src/docker/types.ts";
 import { strategies } from "../../src/strategies/index.ts";
-import { detectService } from "../../src/core/detect.ts";
-import { createSecretRegistry } from "../../src/core/secrets.ts";
+import { detectService } from "../../src/core/project/detect.ts";
+import { createSecretRegistry } from "../../src/strategies/shared/secrets.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
 import { loadCompose } from "../../src/compose/load.ts";
 
@@ -125,7 +126,7 @@ export function describeStrategy(fx: StrategyFixture): void {
       const ctx = {
         docker: docker.api, service, container: await docker.api.inspect(containerId, { signal: AbortSignal.timeout(10_000) }),
         detection: { strategy: fx.strategy, source: "image" as const, confidence: 1, paths: d.paths, warnings: [] },
-        secrets: createSecretRegistry(), signal: AbortSignal.timeout(60_000), log: silentLogger,
+        secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(60_000), log: silentLogger,
       };
       const stream = await strategy.backup(ctx);
       for await (const _ of stream) void _;

@@ -1,3 +1,4 @@
+import { isDatabaseImage } from "../../src/strategies/index.ts";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -5,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeStrategy } from "./conformance.ts";
 import { docker, removeContainers, requireDocker, shell, startContainer } from "../helpers/docker.ts";
 import type { Stack } from "../helpers/compose.ts";
-import { imageRepo } from "../../src/core/image.ts";
+import { imageRepo } from "../../src/compose/image.ts";
 import { connect } from "../../src/docker/client.ts";
 import type { DockerApi } from "../../src/docker/types.ts";
 import type { RunContext } from "../../src/strategies/types.ts";
 import { mongo } from "../../src/strategies/mongo.ts";
-import { createSecretRegistry } from "../../src/core/secrets.ts";
+import { createSecretRegistry } from "../../src/strategies/shared/secrets.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
 
 /*
@@ -109,7 +110,7 @@ esac`;
       execStream: (cid, argv, o) => api.execStream(cid, argv, { user: "1000:1000", ...o }),
     };
     ctx = {
-      docker: asUser, container: details, secrets: createSecretRegistry(), signal: AbortSignal.timeout(60_000), log: silentLogger,
+      docker: asUser, container: details, secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(60_000), log: silentLogger,
       service: { name: "db", image: "mongo:7", environment: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_ROOT_PASSWORD: "plumbing-secret" }, labels: {}, volumes: [], secrets: [], profiles: [] },
       detection: { strategy: "mongo", source: "image", confidence: 1, paths: [], warnings: [] },
     };

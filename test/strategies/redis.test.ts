@@ -1,3 +1,4 @@
+import { isDatabaseImage } from "../../src/strategies/index.ts";
 import { join } from "node:path";
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { connect } from "../../src/docker/client.ts";
 import type { DockerApi } from "../../src/docker/types.ts";
 import { redis } from "../../src/strategies/redis.ts";
 import type { RunContext } from "../../src/strategies/types.ts";
-import { createSecretRegistry } from "../../src/core/secrets.ts";
+import { createSecretRegistry } from "../../src/strategies/shared/secrets.ts";
 import { CancelledError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
 
@@ -113,7 +114,7 @@ describe("redis backup while a background save is running", () => {
     service: { name: "cache", image: "redis:7", environment: {}, labels: {}, volumes: [], secrets: [], profiles: [] },
     container: undefined as never,
     detection: { strategy: "redis", source: "image", confidence: 1, paths: [], warnings: [] },
-    secrets: createSecretRegistry(),
+    secrets: createSecretRegistry(), isDatabaseImage,
     signal,
     log: { ...silentLogger, info: (m) => void logs.push(m), warn: (m) => void logs.push(m), error: (m) => void logs.push(m) },
   });

@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TargetError } from "../../src/errors.ts";
 import { openTarget } from "../../src/targets/index.ts";
-import { parseS3Url } from "../../src/targets/s3-config.ts";
+import { parseS3Url } from "../../src/targets/s3/settings.ts";
 import { startS3rver } from "../helpers/s3rver.ts";
 import { describeTarget } from "./conformance.ts";
 

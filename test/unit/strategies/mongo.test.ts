@@ -1,3 +1,4 @@
+import { isDatabaseImage } from "../../../src/strategies/index.ts";
 import { describe, expect, it } from "vitest";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -6,7 +7,7 @@ import type { ComposeService } from "../../../src/compose/model.ts";
 import type { ContainerDetails, DockerApi, ExecOptions } from "../../../src/docker/types.ts";
 import type { RunContext } from "../../../src/strategies/types.ts";
 import { IntegrityError } from "../../../src/errors.ts";
-import { createSecretRegistry } from "../../../src/core/secrets.ts";
+import { createSecretRegistry } from "../../../src/strategies/shared/secrets.ts";
 import { silentLogger } from "../../../src/ui/logger.ts";
 import { configFileText, mongo as mongoStrategy } from "../../../src/strategies/mongo.ts";
 import type { Strategy } from "../../../src/strategies/types.ts";
@@ -70,7 +71,7 @@ function ctx(docker: DockerApi, environment: Record<string, string>, labels: Rec
   const service: ComposeService = { name: "db", image: "mongo:7", environment, labels, volumes: [], secrets: [], profiles: [] };
   const container = { id: "c0ffee", name: "app-db-1", image: "mongo:7", state: "running", labels: {}, env: {}, cmd: [], entrypoint: [], mounts: [], running: true, paused: false } satisfies ContainerDetails;
   return {
-    docker, service, container, secrets: createSecretRegistry(), signal: AbortSignal.timeout(5_000), log: silentLogger,
+    docker, service, container, secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(5_000), log: silentLogger,
     detection: { strategy: "mongo", source: "image", confidence: 0.95, paths: [], warnings: [] },
   };
 }

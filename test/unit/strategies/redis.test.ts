@@ -1,13 +1,14 @@
+import { isDatabaseImage } from "../../../src/strategies/index.ts";
 import { describe, expect, it } from "vitest";
 import { Readable } from "node:stream";
 import type { ComposeService } from "../../../src/compose/model.ts";
 import type { ContainerDetails, DockerApi, ExecOptions } from "../../../src/docker/types.ts";
 import type { RunContext } from "../../../src/strategies/types.ts";
 import { IntegrityError, StrategyError } from "../../../src/errors.ts";
-import { createSecretRegistry } from "../../../src/core/secrets.ts";
+import { createSecretRegistry } from "../../../src/strategies/shared/secrets.ts";
 import { silentLogger } from "../../../src/ui/logger.ts";
-import { RedisReplyError, redisCall, redisConnection, serverArgs, serverOption } from "../../../src/strategies/redis-cli.ts";
-import { freshSnapshot } from "../../../src/strategies/redis-save.ts";
+import { RedisReplyError, redisCall, redisConnection, serverArgs, serverOption } from "../../../src/strategies/redis/cli.ts";
+import { freshSnapshot } from "../../../src/strategies/redis/save.ts";
 import { redis as redisStrategy } from "../../../src/strategies/redis.ts";
 import type { Strategy } from "../../../src/strategies/types.ts";
 
@@ -39,7 +40,7 @@ function ctx(docker: DockerApi, svc: Partial<ComposeService> = {}, cmd: string[]
   const service: ComposeService = { name: "cache", image: "redis:7", environment: {}, labels: {}, volumes: [], secrets: [], profiles: [], ...svc };
   const container = { id: "abc", name: "app-cache-1", image: "redis:7", state: "running", labels: {}, env: {}, cmd, entrypoint: [], mounts: [], running: true, paused: false } satisfies ContainerDetails;
   return {
-    docker, service, container, secrets: createSecretRegistry(), signal: AbortSignal.timeout(5_000), log: silentLogger,
+    docker, service, container, secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(5_000), log: silentLogger,
     detection: { strategy: "redis", source: "image", confidence: 0.95, paths: [], warnings: [] },
   };
 }

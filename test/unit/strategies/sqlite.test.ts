@@ -6,9 +6,9 @@ import { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { ComposeService } from "../../../src/compose/model.ts";
 import { IntegrityError } from "../../../src/errors.ts";
-import { memberName, readSqliteTar } from "../../../src/strategies/sqlite-artifact.ts";
-import { dotArg } from "../../../src/strategies/sqlite-backup.ts";
-import { packEntries, type PackEntry } from "../../../src/strategies/container-file.ts";
+import { memberName, readSqliteTar } from "../../../src/strategies/sqlite/artifact.ts";
+import { dotArg } from "../../../src/strategies/sqlite/backup.ts";
+import { packEntries, type PackEntry } from "../../../src/strategies/shared/container-file.ts";
 import { sqlite as sqliteStrategy } from "../../../src/strategies/sqlite.ts";
 import type { Strategy } from "../../../src/strategies/types.ts";
 

@@ -1,0 +1,63 @@
+import { isDatabaseImage } from "../../strategies/index.ts";
+import type { FailedItem, ManifestItem } from "../../manifest/schema.ts";
+import { artifactKey } from "../../manifest/keys.ts";
+import { createCompressor, extFor } from "../../pipeline/compress.ts";
+import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
+import { storeArtifact } from "./store-artifact.ts";
+import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
+import type { ProgressBoard } from "../../ui/progress.ts";
+import type { PlanItem } from "../project/plan.ts";
+import type { BackupItemResult, BackupRun } from "./types.ts";
+
+/** What one item produced: a manifest entry, or the reason it failed. */
+export type OkOutcome = ManifestItem & { status: "ok" };
+export type FailedOutcome = FailedItem & { status: "failed"; durationMs: number };
+export type ItemOutcome = OkOutcome | FailedOutcome;
+
+/** Streams one service into the target; failures become outcomes, never exceptions. */
+export async function backupItem(run: BackupRun, set: string, item: PlanItem, board: ProgressBoard): Promise<ItemOutcome> {
+  const startedAt = run.now();
+  const t0 = performance.now();
+  const name = item.service.name;
+  const key = artifactKey(run.project, set, name, item.strategy.ext, extFor(run.compression));
+  try {
+    throwIfAborted(run.signal);
+    const container = item.container;
+    if (!container) throw new StrategyError(`service ${name} has no container; start the project first`);
+    if (item.strategy.needsRunning && !container.running) throw new StrategyError(`service ${name} is not running (${container.state})`);
+    run.log.info(`${name}: ${item.strategy.name} backup started`);
+    const ctx = {
+      docker: run.docker, service: item.service, container, detection: item.detection,
+      secrets: createSecretRegistry(), isDatabaseImage, signal: run.signal, log: run.log,
+    };
+    const source = await item.strategy.backup(ctx);
+    const transforms = [board.track(name), createCompressor(run.compression, run.level)];
+    const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(name));
+    const durationMs = Math.round(performance.now() - t0);
+    run.log.info(`${name}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
+    return {
+      status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
+      key, bytes, sha256, compression: run.compression, paths: item.detection.paths,
+      startedAt: startedAt.toISOString(), durationMs,
+    };
+  } catch (err) {
+    const error = run.signal.aborted ? new CancelledError().message : errorMessage(err);
+    if (!run.signal.aborted) run.log.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0) };
+  }
+}
+
+export function toResult(r: ItemOutcome): BackupItemResult {
+  if (r.status === "ok") {
+    return { service: r.service, strategy: r.strategy, key: r.key, bytes: r.bytes, sha256: r.sha256, durationMs: r.durationMs, status: "ok" };
+  }
+  return { service: r.service, strategy: r.strategy, key: null, bytes: null, sha256: null, durationMs: r.durationMs, status: "failed", error: r.error };
+}
+
+/** Best effort, with a fresh signal: cleanup must run even when the run was interrupted. */
+export async function discard(run: Pick<BackupRun, "target" | "log">, keys: string[]): Promise<void> {
+  const signal = AbortSignal.timeout(60_000);
+  for (const key of keys) {
+    await run.target.remove(key, { signal }).catch((err: unknown) => run.log.warn(`could not remove ${key}: ${errorMessage(err)}`));
+  }
+}

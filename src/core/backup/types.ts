@@ -1,0 +1,55 @@
+import type { ComposeService } from "../../compose/model.ts";
+import type { ContainerDetails, DockerApi } from "../../docker/types.ts";
+import type { Target } from "../../targets/types.ts";
+import type { Logger } from "../../ui/logger.ts";
+import type { Compression } from "../../manifest/schema.ts";
+import type { PlanItem } from "../project/plan.ts";
+import type { HookResult } from "../lifecycle/hooks.ts";
+import type { Downtime } from "../lifecycle/quiesce.ts";
+
+// The shapes a backup run takes and returns, shared by run-backup.ts and backup-item.ts.
+
+export interface BackupRun {
+  project: string;
+  items: PlanItem[];
+  /** Every service of the project: hooks and consistent mode look beyond the planned items. */
+  services: ComposeService[];
+  containers: ContainerDetails[];
+  target: Target;
+  docker: DockerApi;
+  compression: Compression;
+  level?: number;
+  concurrency: number;
+  /** Stop (or pause) services labelled `simpledeploy.backup.stop=true` while the set is taken. */
+  consistent: boolean;
+  hookTimeoutMs: number;
+  version: string;
+  now: () => Date;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface BackupItemResult {
+  service: string;
+  strategy: string;
+  key: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  durationMs: number;
+  status: "ok" | "failed";
+  error?: string;
+}
+
+export interface BackupResult {
+  project: string;
+  set: string;
+  status: "ok" | "partial" | "failed";
+  target: string;
+  manifest: string | null;
+  consistent: boolean;
+  items: BackupItemResult[];
+  hooks: HookResult[];
+  /** Containers stopped or paused for a consistent set, and for how long. */
+  downtime: Downtime[];
+  error?: string;
+}

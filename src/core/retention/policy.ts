@@ -1,0 +1,169 @@
+import { ConfigError } from "../../errors.ts";
+import { LABEL } from "../../compose/labels.ts";
+
+/** A calendar duration as restic has it: `1y6m` is 1 year and 6 months back, not 548 days. */
+export interface Duration {
+  years: number;
+  months: number;
+  days: number;
+  hours: number;
+}
+
+/**
+ * What `prune` keeps. A count is how many buckets of that kind to fill (-1 = unlimited, 0 = none);
+ * an absent field is not a rule. A policy with no field at all is "no policy": nothing is removed.
+ */
+export interface RetentionPolicy {
+  last?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+  /** Keep sets newer than the newest set's time minus this. */
+  within?: Duration;
+}
+
+export type CountRule = "last" | "hourly" | "daily" | "weekly" | "monthly" | "yearly";
+/** Rule names in the order reasons are reported. */
+export const COUNT_RULES: readonly CountRule[] = ["last", "hourly", "daily", "weekly", "monthly", "yearly"];
+const RULES = [...COUNT_RULES, "within"] as const;
+type Rule = (typeof RULES)[number];
+
+/** `--keep-*` flags as commander hands them over (strings, unparsed). */
+export interface RetentionFlags {
+  keepLast?: string;
+  keepHourly?: string;
+  keepDaily?: string;
+  keepWeekly?: string;
+  keepMonthly?: string;
+  keepYearly?: string;
+  keepWithin?: string;
+}
+
+const FLAG_OF: Record<Rule, keyof RetentionFlags> = {
+  last: "keepLast", hourly: "keepHourly", daily: "keepDaily", weekly: "keepWeekly",
+  monthly: "keepMonthly", yearly: "keepYearly", within: "keepWithin",
+};
+
+const UNITS = { y: "years", m: "months", w: "days", d: "days", h: "hours" } as const;
+
+/** `7d`, `2w`, `1y6m`, `36h`: integer amounts of y(ears), m(onths), w(eeks), d(ays), h(ours), each unit once. */
+export function parseDuration(text: string, what: string): Duration {
+  const value = text.trim();
+  const bad = (why: string) =>
+    new ConfigError(`${what}: invalid duration "${text}" (${why})`, { hint: "use amounts with units y, m, w, d, h, such as 7d, 2w, 1y6m or 36h" });
+  if (!/^(\d+[ymwdh])+$/i.test(value)) throw bad("expected something like 7d");
+  const d: Duration = { years: 0, months: 0, days: 0, hours: 0 };
+  const seen = new Set<string>();
+  for (const [, amount, unit] of value.toLowerCase().matchAll(/(\d+)([ymwdh])/g)) {
+    const u = unit as keyof typeof UNITS;
+    if (seen.has(u)) throw bad(`unit ${u} given twice`);
+    seen.add(u);
+    const n = Number(amount);
+    if (!Number.isSafeInteger(n) || n > 100_000) throw bad("amount too large");
+    d[UNITS[u]] += u === "w" ? n * 7 : n;
+  }
+  return d;
+}
+
+/** Canonical text: `1y6m`, `14d`, `0h` for zero. */
+export function formatDuration(d: Duration): string {
+  const text = (d.years ? `${d.years}y` : "") + (d.months ? `${d.months}m` : "") + (d.days ? `${d.days}d` : "") + (d.hours ? `${d.hours}h` : "");
+  return text || "0h";
+}
+
+/**
+ * `date` minus `d` on the UTC calendar (years, months, days), then hours: month ends overflow like
+ * Go's AddDate, so the cut-off matches restic's.
+ */
+export function subtractDuration(date: Date, d: Duration): Date {
+  const t = new Date(date.getTime());
+  t.setUTCFullYear(t.getUTCFullYear() - d.years, t.getUTCMonth() - d.months, t.getUTCDate() - d.days);
+  return new Date(t.getTime() - d.hours * 3_600_000);
+}
+
+/** The policy of `--keep-*` flags, or undefined when none is given. */
+export function policyFromFlags(flags: RetentionFlags): RetentionPolicy | undefined {
+  const policy: RetentionPolicy = {};
+  for (const rule of RULES) {
+    const raw = flags[FLAG_OF[rule]];
+    if (raw === undefined) continue;
+    const flag = `--keep-${rule}`;
+    if (rule === "within") policy.within = parseDuration(raw, flag);
+    else policy[rule] = parseCount(raw, flag);
+  }
+  return isEmptyPolicy(policy) ? undefined : policy;
+}
+
+/** Parses `last=3,daily=7,weekly=4,monthly=6,yearly=2,within=7d,hourly=24`; `where` names the source in errors. */
+export function parseRetentionLabel(value: string, where: string = LABEL.retention): RetentionPolicy {
+  const policy: RetentionPolicy = {};
+  const seen = new Set<string>();
+  for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf("=");
+    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim().toLowerCase();
+    const raw = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    if (!(RULES as readonly string[]).includes(key)) {
+      throw new ConfigError(`${where}: unknown retention rule "${key}"`, { hint: `valid rules: ${RULES.join(", ")} (e.g. daily=7,weekly=4)` });
+    }
+    if (eq < 0 || raw === "") throw new ConfigError(`${where}: retention rule "${key}" has no value`, { hint: "write it as rule=value, e.g. daily=7" });
+    if (seen.has(key)) throw new ConfigError(`${where}: retention rule "${key}" is given twice`);
+    seen.add(key);
+    const rule = key as Rule;
+    if (rule === "within") policy.within = parseDuration(raw, `${where} within`);
+    else policy[rule] = parseCount(raw, `${where} ${rule}`);
+  }
+  return policy;
+}
+
+/**
+ * The policy from the retention label of a project's services. Retention applies to whole sets, so
+ * services that carry different policies are a ConfigError rather than a silent pick.
+ */
+export function policyFromLabels(services: readonly { name: string; labels: Record<string, string> }[]): RetentionPolicy | undefined {
+  let found: { service: string; policy: RetentionPolicy; text: string } | undefined;
+  for (const svc of services) {
+    const value = svc.labels[LABEL.retention];
+    if (value === undefined || value.trim() === "") continue;
+    const policy = parseRetentionLabel(value, `${LABEL.retention} of service ${svc.name}`);
+    const text = formatPolicy(policy);
+    if (found && found.text !== text) {
+      throw new ConfigError(`services ${found.service} and ${svc.name} have different ${LABEL.retention} labels (${found.text} vs ${text})`, {
+        hint: "retention applies to whole backup sets: give every service the same label, or pass --keep-* flags",
+      });
+    }
+    found ??= { service: svc.name, policy, text };
+  }
+  return found && !isEmptyPolicy(found.policy) ? found.policy : undefined;
+}
+
+export function isEmptyPolicy(policy: RetentionPolicy | undefined): boolean {
+  return !policy || RULES.every((rule) => policy[rule] === undefined);
+}
+
+/** `last=3,daily=7,within=7d` in rule order: the label format, also used for display and comparison. */
+export function formatPolicy(policy: RetentionPolicy): string {
+  return RULES.filter((rule) => policy[rule] !== undefined)
+    .map((rule) => `${rule}=${rule === "within" ? formatDuration(policy.within!) : String(policy[rule])}`)
+    .join(",");
+}
+
+/** The policy as a JSON object (`within` as text). */
+export function policyToJson(policy: RetentionPolicy): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const rule of COUNT_RULES) if (policy[rule] !== undefined) out[rule] = policy[rule];
+  if (policy.within) out.within = formatDuration(policy.within);
+  return out;
+}
+
+// --- internal ---
+
+function parseCount(raw: string, what: string): number {
+  const text = raw.trim();
+  const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < -1) {
+    throw new ConfigError(`${what}: expected a whole number of sets (-1 for unlimited), got "${raw}"`);
+  }
+  return n;
+}
