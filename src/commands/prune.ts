@@ -7,7 +7,7 @@ import { normalizeProjectName } from "../compose/project-name.ts";
 import { resolveProject } from "../core/project/project.ts";
 import { LABEL } from "../compose/labels.ts";
 import { DEFAULT_GRACE } from "../core/retention/apply.ts";
-import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
+import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, RETENTION_RULES, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
 import { runPrunePlan, type PruneResult, type PruneRun } from "../core/retention/run-prune.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
@@ -41,15 +41,8 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps"))
+  addRetentionOptions(addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps")))
     .option("--app <name>", "only this compose project (its retention label is the default policy)")
-    .option("--keep-last <n>", "keep the n newest sets (-1: all)")
-    .option("--keep-hourly <n>", "keep the newest set of each of the last n hours that have one")
-    .option("--keep-daily <n>", "keep the newest set of each of the last n days that have one")
-    .option("--keep-weekly <n>", "keep the newest set of each of the last n ISO weeks that have one")
-    .option("--keep-monthly <n>", "keep the newest set of each of the last n months that have one")
-    .option("--keep-yearly <n>", "keep the newest set of each of the last n years that have one")
-    .option("--keep-within <duration>", "keep sets newer than the newest set minus this (7d, 2w, 1y6m, 36h)")
     .option("--grace <duration>", "age after which an incomplete set counts as abandoned", "24h")
     .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
     .option("--dry-run", "show what would be kept and removed, and why; remove nothing")
@@ -63,6 +56,12 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
 };
 
 // --- internal ---
+
+/** One `--keep-<rule>` flag per row of the retention rule table. */
+function addRetentionOptions(cmd: Command): Command {
+  for (const r of RETENTION_RULES) cmd.option(`--keep-${r.rule} <${r.kind === "count" ? "n" : "duration"}>`, r.help);
+  return cmd;
+}
 
 async function resolvePolicy(opts: PruneOptions, deps: Deps): Promise<{ policy: RetentionPolicy | undefined; source: PruneRun["policySource"] }> {
   const fromFlags = policyFromFlags(opts);

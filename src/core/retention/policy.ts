@@ -10,41 +10,39 @@ export interface Duration {
 }
 
 /**
+ * The one table of retention rules, in the order reasons are reported: the policy type, the
+ * `--keep-*` flags, the label keys and their parsing all derive from it.
+ */
+export const RETENTION_RULES = [
+  { rule: "last", kind: "count", help: "keep the n newest sets (-1: all)" },
+  { rule: "hourly", kind: "count", help: "keep the newest set of each of the last n hours that have one" },
+  { rule: "daily", kind: "count", help: "keep the newest set of each of the last n days that have one" },
+  { rule: "weekly", kind: "count", help: "keep the newest set of each of the last n ISO weeks that have one" },
+  { rule: "monthly", kind: "count", help: "keep the newest set of each of the last n months that have one" },
+  { rule: "yearly", kind: "count", help: "keep the newest set of each of the last n years that have one" },
+  { rule: "within", kind: "span", help: "keep sets newer than the newest set minus this (7d, 2w, 1y6m, 36h)" },
+] as const;
+
+type RuleSpec = (typeof RETENTION_RULES)[number];
+export type Rule = RuleSpec["rule"];
+export type CountRule = Extract<RuleSpec, { kind: "count" }>["rule"];
+export const COUNT_RULES = RETENTION_RULES.filter((r) => r.kind === "count").map((r) => r.rule) as readonly CountRule[];
+const RULES: readonly Rule[] = RETENTION_RULES.map((r) => r.rule);
+
+/**
  * What `prune` keeps. A count is how many buckets of that kind to fill (-1 = unlimited, 0 = none);
  * an absent field is not a rule. A policy with no field at all is "no policy": nothing is removed.
+ * `within` keeps sets newer than the newest set's time minus that calendar span.
  */
-export interface RetentionPolicy {
-  last?: number;
-  hourly?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-  yearly?: number;
-  /** Keep sets newer than the newest set's time minus this. */
-  within?: Duration;
+export type RetentionPolicy = { [R in CountRule]?: number } & { within?: Duration };
+
+/** `--keep-*` flags as commander hands them over (strings, unparsed): `keepLast`, …, `keepWithin`. */
+export type RetentionFlags = { [R in Rule as `keep${Capitalize<R>}`]?: string };
+
+/** The commander attribute of a rule's `--keep-<rule>` flag. */
+export function flagKey(rule: Rule): keyof RetentionFlags {
+  return `keep${rule[0]!.toUpperCase()}${rule.slice(1)}` as keyof RetentionFlags;
 }
-
-export type CountRule = "last" | "hourly" | "daily" | "weekly" | "monthly" | "yearly";
-/** Rule names in the order reasons are reported. */
-export const COUNT_RULES: readonly CountRule[] = ["last", "hourly", "daily", "weekly", "monthly", "yearly"];
-const RULES = [...COUNT_RULES, "within"] as const;
-type Rule = (typeof RULES)[number];
-
-/** `--keep-*` flags as commander hands them over (strings, unparsed). */
-export interface RetentionFlags {
-  keepLast?: string;
-  keepHourly?: string;
-  keepDaily?: string;
-  keepWeekly?: string;
-  keepMonthly?: string;
-  keepYearly?: string;
-  keepWithin?: string;
-}
-
-const FLAG_OF: Record<Rule, keyof RetentionFlags> = {
-  last: "keepLast", hourly: "keepHourly", daily: "keepDaily", weekly: "keepWeekly",
-  monthly: "keepMonthly", yearly: "keepYearly", within: "keepWithin",
-};
 
 const UNITS = { y: "years", m: "months", w: "days", d: "days", h: "hours" } as const;
 
@@ -87,7 +85,7 @@ export function subtractDuration(date: Date, d: Duration): Date {
 export function policyFromFlags(flags: RetentionFlags): RetentionPolicy | undefined {
   const policy: RetentionPolicy = {};
   for (const rule of RULES) {
-    const raw = flags[FLAG_OF[rule]];
+    const raw = flags[flagKey(rule)];
     if (raw === undefined) continue;
     const flag = `--keep-${rule}`;
     if (rule === "within") policy.within = parseDuration(raw, flag);
