@@ -1,5 +1,4 @@
 import { IntegrityError } from "../errors.ts";
-import type { StrategyName } from "../strategies/types.ts";
 
 /**
  * A set manifest is the commit point of a backup: it is written last, after every artifact it names
@@ -14,7 +13,11 @@ export type { Compression };
 
 export interface ManifestItem {
   service: string;
-  strategy: StrategyName;
+  /**
+   * A strategy name as written by the tool that made the set; resolved through the registry when
+   * the artifact is used, so a set naming a strategy this version lacks fails there, clearly.
+   */
+  strategy: string;
   image: string | null;
   /** Target key of the artifact. */
   key: string;
@@ -31,7 +34,7 @@ export interface ManifestItem {
 
 export interface FailedItem {
   service: string;
-  strategy: StrategyName;
+  strategy: string;
   error: string;
 }
 

@@ -1,4 +1,4 @@
-import type { Strategy, StrategyName } from "./types.ts";
+import type { Strategy } from "./types.ts";
 import { postgres } from "./postgres.ts";
 import { mariadb } from "./mariadb.ts";
 import { mysql } from "./mysql.ts";
@@ -14,6 +14,9 @@ import { imageRepo } from "../compose/image.ts";
  * `volume` is the fallback for services that only mount volumes.
  */
 export const strategies = [postgres, mariadb, mysql, mongo, redis, sqlite, volume] as const satisfies readonly Strategy[];
+
+/** The name of a registered strategy, derived from the registry (the only list of them). */
+export type StrategyName = (typeof strategies)[number]["name"];
 
 export const strategyNames: readonly StrategyName[] = strategies.map((s) => s.name);
 

@@ -18,7 +18,7 @@ const ENV: FamilyEnv = {
  * all of them, restored through the mariadb client. See docs/strategies/mariadb.md.
  */
 export const mariadb = {
-  name: "mariadb",
+  name: "mariadb" as const,
   ext: "sql",
   description: "mariadb-dump (or mysqldump) of the configured or all databases; restored through the client",
   needsRunning: true,

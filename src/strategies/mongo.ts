@@ -21,7 +21,7 @@ const CONFIG_DIR = "/tmp";
  * the tools read with `--config` (mode 0600, owned by the exec user), removed when the tool is done.
  */
 export const mongo = {
-  name: "mongo",
+  name: "mongo" as const,
   ext: "archive",
   description: "mongodump --archive; mongorestore --archive --drop",
   needsRunning: true,

@@ -18,7 +18,7 @@ const ENV: FamilyEnv = {
  * them, restored through the mysql client. See docs/strategies/mysql.md.
  */
 export const mysql = {
-  name: "mysql",
+  name: "mysql" as const,
   ext: "sql",
   description: "mysqldump of the configured or all databases; restored through the mysql client",
   needsRunning: true,

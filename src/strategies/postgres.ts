@@ -14,7 +14,7 @@ const PASSWORD_KEYS = ["POSTGRES_PASSWORD", "POSTGRESQL_PASSWORD", "POSTGRESQL_P
  * Restore is one transaction that stops at the first error, so a failed restore changes nothing.
  */
 export const postgres = {
-  name: "postgres",
+  name: "postgres" as const,
   ext: "pgdump",
   description: "pg_dump custom format of one database; pg_restore in a single transaction",
   needsRunning: true,

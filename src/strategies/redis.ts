@@ -19,7 +19,7 @@ const TMP_RDB = ".sdbackup-restore.rdb";
  * AOF always wins over the RDB, and Redis 7 with no AOF starts empty instead of reading the RDB.
  */
 export const redis = {
-  name: "redis",
+  name: "redis" as const,
   ext: "rdb",
   description: "BGSAVE, then the RDB file copied out; restored with the server stopped (AOF rebuilt from it)",
   needsRunning: true,

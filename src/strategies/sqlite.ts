@@ -16,7 +16,7 @@ import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
  * that has sqlite3, and renamed into place after the old `-wal`/`-shm`/`-journal` are removed.
  */
 export const sqlite = {
-  name: "sqlite",
+  name: "sqlite" as const,
   ext: "sqlite.tar",
   description: "online .backup of SQLite database files (or a paused copy); restored with the service stopped",
   // Stopped containers are copied as they are, through the archive API.

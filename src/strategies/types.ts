@@ -3,14 +3,13 @@ import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
 
-export type StrategyName = "postgres" | "mysql" | "mariadb" | "mongo" | "redis" | "sqlite" | "volume";
-
 /** Why a service got its strategy. */
 export type DetectionSource = "label" | "image" | "volumes";
 
 /** The outcome of detection for one service (pure data, printed by `detect`). */
 export interface Detection {
-  strategy: StrategyName;
+  /** The name of a registered strategy (`StrategyName` in index.ts). */
+  strategy: string;
   source: DetectionSource;
   /** 0..1: 1 for an explicit label, lower for guesses from the image name or mounts. */
   confidence: number;
@@ -57,7 +56,11 @@ export interface SecretRegistry {
  * - Both MUST honour `ctx.signal` and terminate work inside the container when it aborts.
  */
 export interface Strategy {
-  readonly name: StrategyName;
+  /**
+   * Unique in the registry and equal to the plugin's file name. Written `"name" as const` so that
+   * the registry derives `StrategyName` from the plugins instead of a second list.
+   */
+  readonly name: string;
   /** Artifact extension before compression: `pgdump`, `sql`, `tar`, `rdb`, `archive`, `sqlite`. */
   readonly ext: string;
   /** Human summary shown by `detect` and docs. */

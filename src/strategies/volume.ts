@@ -14,7 +14,7 @@ const EMPTY_PATHS = 'for p in "$@"; do if [ -d "$p" ]; then find "$p" -mindepth 
  * container that shares the service's volumes, then the archive is put back.
  */
 export const volume = {
-  name: "volume",
+  name: "volume" as const,
   ext: "tar",
   description: "tar of the service's volume paths via the archive API; restore replaces their contents",
   needsRunning: false,

@@ -13,7 +13,7 @@ import { createCompressor, extFor, type Compression } from "../../src/pipeline/c
 import { writeManifest } from "../../src/manifest/store.ts";
 import { artifactKey } from "../../src/manifest/keys.ts";
 import { MANIFEST_VERSION, type ManifestItem } from "../../src/manifest/schema.ts";
-import type { StrategyName } from "../../src/strategies/types.ts";
+import type { StrategyName } from "../../src/strategies/index.ts";
 import { runVerifyPlan } from "../../src/core/verify/run-verify.ts";
 import { CancelledError, ConfigError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
