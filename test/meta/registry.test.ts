@@ -3,8 +3,8 @@
 // src/strategies/index.ts and src/targets/index.ts list plugins; this test reads the folders.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { strategies } from "../../src/strategies/index.ts";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { strategies, type StrategyName } from "../../src/strategies/index.ts";
 import { targetFactories } from "../../src/targets/index.ts";
 import type { TargetFactory } from "../../src/targets/types.ts";
 
@@ -35,6 +35,11 @@ describe("strategy registry", () => {
 
   it.each(files)("%s is documented in docs/strategies/", (name) => {
     expect(existsSync(path.join(root, `docs/strategies/${name}.md`)), `docs/strategies/${name}.md is missing`).toBe(true);
+  });
+
+  it("derives StrategyName from the plugins' literal names (checked by tsc)", () => {
+    expectTypeOf<StrategyName>().not.toEqualTypeOf<string>();
+    expectTypeOf<"volume">().toExtend<StrategyName>();
   });
 
   it("volume, the fallback, comes last so that every database strategy is tried first", () => {
