@@ -1,9 +1,9 @@
 import type { ComposeService } from "../../compose/model.ts";
 import type { ContainerDetails, DockerApi } from "../../docker/types.ts";
 import type { Logger } from "../../ui/logger.ts";
-import { DockerError, errorMessage, throwIfAborted } from "../../errors.ts";
+import { throwIfAborted } from "../../errors.ts";
 import { LABEL, isTrue } from "../../compose/labels.ts";
-import { critical } from "../../runtime/critical.ts";
+import { createDowned } from "../../docker/stop-restart.ts";
 import { containerFor } from "../project/plan.ts";
 
 /** A container sdbackup stopped or paused for a consistent set, and for how long. */
@@ -24,8 +24,9 @@ export interface Quiesced {
 /**
  * Stops (or, with `simpledeploy.backup.pause=true`, pauses) the running containers of services
  * labelled `simpledeploy.backup.stop=true`, except services in `keepRunning` (databases: their dumps
- * are transactional and need the server). Each container's resume is registered before it is
- * stopped, so a failure or interrupt half-way still brings back everything that went down.
+ * are transactional and need the server). Goes through {@link createDowned}: each container's way
+ * back is registered before it is stopped, so a failure or interrupt half-way brings back
+ * everything that went down, including a container whose stop was still in progress.
  */
 export async function quiesce(
   services: readonly ComposeService[],
@@ -33,8 +34,12 @@ export async function quiesce(
   keepRunning: ReadonlySet<string>,
   deps: { docker: DockerApi; log: Logger; signal: AbortSignal },
 ): Promise<Quiesced> {
-  const down: { service: string; container: ContainerDetails; action: "stop" | "pause"; since: number }[] = [];
-  const quiesced: Quiesced = { resume: () => critical(() => resumeAll(down, deps)) };
+  const downed = createDowned(deps.docker, deps.log);
+  const quiesced: Quiesced = {
+    resume: async () => (await downed.restore()).map((b) => ({
+      service: b.service, container: b.id, action: b.action, downtimeMs: b.downtimeMs, ...(b.error ? { error: b.error } : {}),
+    })),
+  };
   try {
     for (const service of services) {
       if (!isTrue(service.labels[LABEL.stop])) continue;
@@ -44,43 +49,14 @@ export async function quiesce(
       }
       const container = containerFor(service.name, containers);
       if (!container?.running || container.paused) continue;
-      throwIfAborted(deps.signal);
       const action = isTrue(service.labels[LABEL.pause]) ? "pause" : "stop";
-      down.push({ service: service.name, container, action, since: performance.now() });
+      throwIfAborted(deps.signal);
       deps.log.info(`${service.name}: ${action === "stop" ? "stopping" : "pausing"} ${container.name} for a consistent set`);
-      if (action === "stop") await deps.docker.stop(container.id, { signal: deps.signal });
-      else await deps.docker.pause(container.id, { signal: deps.signal });
+      await downed.down({ id: container.id, name: container.name, service: service.name }, action, deps.signal);
     }
   } catch (err) {
     await quiesced.resume();
     throw err;
   }
   return quiesced;
-}
-
-// --- internal ---
-
-async function resumeAll(
-  down: { service: string; container: ContainerDetails; action: "stop" | "pause"; since: number }[],
-  deps: { docker: DockerApi; log: Logger },
-): Promise<Downtime[]> {
-  const signal = AbortSignal.timeout(120_000);
-  const results: Downtime[] = [];
-  for (const d of down.reverse()) {
-    const entry: Downtime = { service: d.service, container: d.container.id, action: d.action, downtimeMs: 0 };
-    try {
-      const now = await deps.docker.inspect(d.container.id, { signal }).catch((err: unknown) => {
-        throw new DockerError(`container ${d.container.name} of service ${d.service} is gone (recreated while it was stopped?); not starting a stale id`, { cause: err });
-      });
-      if (d.action === "pause") await deps.docker.unpause(now.id, { signal });
-      else if (!now.running) await deps.docker.start(now.id, { signal });
-      deps.log.info(`${d.service}: ${d.action === "stop" ? "started" : "unpaused"} ${d.container.name} again`);
-    } catch (err) {
-      entry.error = errorMessage(err);
-      deps.log.error(`${d.service}: could not bring ${d.container.name} back: ${entry.error}`);
-    }
-    entry.downtimeMs = Math.round(performance.now() - d.since);
-    results.push(entry);
-  }
-  return results.reverse();
 }

@@ -1,38 +1,29 @@
 import type { RunContext } from "../types.ts";
 import { LABEL } from "../../compose/labels.ts";
 import { imageRepo } from "../../compose/image.ts";
-import { StrategyError, errorMessage } from "../../errors.ts";
+import { StrategyError } from "../../errors.ts";
+import { whileDown, type DownTarget } from "../../docker/stop-restart.ts";
 
 /** Images tried for helper containers after the label's and the service's own image. */
 const HELPER_FALLBACKS = ["busybox", "alpine", "debian", "ubuntu"];
-/** Bringing a service back must not depend on the (possibly aborted) run signal. */
-const RESUME_TIMEOUT_MS = 120_000;
-
 /**
  * Runs `fn` with the container stopped when it was running, and starts it again afterwards: also
- * when `fn` fails or the run is aborted. A failed start is reported together with `fn`'s error.
+ * when `fn` fails or the run is aborted (see {@link whileDown}: the start is registered before the
+ * stop). A failed start is reported together with `fn`'s error.
  */
 export async function withStopped<T>(ctx: RunContext, fn: () => Promise<T>): Promise<T> {
-  const { docker, container } = ctx;
+  const { container } = ctx;
   if (!container.running) return fn();
   ctx.log.info(`${ctx.service.name}: stopping ${container.name} for the restore`);
-  await docker.stop(container.id, { signal: ctx.signal });
-  return settleWith(ctx, fn, async () => {
-    await docker.start(container.id, { signal: AbortSignal.timeout(RESUME_TIMEOUT_MS) });
-    ctx.log.info(`${ctx.service.name}: started ${container.name} again`);
-  }, "start");
+  return whileDown(ctx.docker, ctx.log, downTarget(ctx), "stop", ctx.signal, fn);
 }
 
 /** Runs `fn` with the container paused (unless it is stopped or already paused), unpausing in any case. */
 export async function withPaused<T>(ctx: RunContext, fn: () => Promise<T>): Promise<T> {
-  const { docker, container } = ctx;
+  const { container } = ctx;
   if (!container.running || container.paused) return fn();
   ctx.log.info(`${ctx.service.name}: pausing ${container.name} while its files are copied`);
-  await docker.pause(container.id, { signal: ctx.signal });
-  return settleWith(ctx, fn, async () => {
-    await docker.unpause(container.id, { signal: AbortSignal.timeout(RESUME_TIMEOUT_MS) });
-    ctx.log.debug(`${ctx.service.name}: unpaused ${container.name}`);
-  }, "unpause");
+  return whileDown(ctx.docker, ctx.log, downTarget(ctx), "pause", ctx.signal, fn);
 }
 
 /**
@@ -69,24 +60,6 @@ async function helperImages(ctx: RunContext): Promise<string[]> {
   return [...new Set([...(preferred ? [preferred] : []), ctx.container.image, ...fallbacks])];
 }
 
-async function settleWith<T>(ctx: RunContext, fn: () => Promise<T>, resume: () => Promise<void>, verb: string): Promise<T> {
-  let result: T;
-  try {
-    result = await fn();
-  } catch (err) {
-    try {
-      await resume();
-    } catch (resumeErr) {
-      ctx.log.error(`${ctx.service.name}: could not ${verb} ${ctx.container.name} again: ${errorMessage(resumeErr)}`);
-      throw new AggregateError([err, resumeErr], `${errorMessage(err)}; and ${ctx.container.name} could not ${verb} again: ${errorMessage(resumeErr)}`);
-    }
-    throw err;
-  }
-  try {
-    await resume();
-  } catch (resumeErr) {
-    ctx.log.error(`${ctx.service.name}: could not ${verb} ${ctx.container.name} again: ${errorMessage(resumeErr)}`);
-    throw resumeErr;
-  }
-  return result;
+function downTarget(ctx: RunContext): DownTarget {
+  return { id: ctx.container.id, name: ctx.container.name, service: ctx.service.name };
 }
