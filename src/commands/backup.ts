@@ -11,7 +11,7 @@ import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
 import { LABEL, isTrue } from "../compose/labels.ts";
-import { parseDurationMs } from "../runtime/duration.ts";
+import { parseElapsed } from "../runtime/duration.ts";
 import { renderTable, formatBytes } from "../ui/table.ts";
 
 export interface BackupOptions extends CommonOptions {
@@ -60,7 +60,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     concurrency: Math.max(1, opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2),
     services: project.services, containers,
     consistent: Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent])),
-    hookTimeoutMs: parseDurationMs(opts.hookTimeout ?? "5m", "--hook-timeout"),
+    hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });
 }

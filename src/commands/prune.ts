@@ -6,8 +6,9 @@ import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { resolveProject } from "../core/project/project.ts";
 import { LABEL } from "../compose/labels.ts";
-import { DEFAULT_GRACE } from "../core/retention/apply.ts";
-import { formatPolicy, parseDuration, policyFromFlags, policyFromLabels, RETENTION_RULES, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
+import { DEFAULT_GRACE_MS } from "../core/retention/apply.ts";
+import { formatPolicy, policyFromFlags, policyFromLabels, RETENTION_RULES, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
+import { parseElapsed } from "../runtime/duration.ts";
 import { runPrunePlan, type PruneResult, type PruneRun } from "../core/retention/run-prune.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
@@ -29,12 +30,13 @@ export interface PruneOptions extends RetentionFlags {
 export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneResult> {
   const project = opts.app ? normalizeProjectName(opts.app) : undefined;
   if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
-  const grace = opts.grace === undefined ? DEFAULT_GRACE : parseDuration(opts.grace, "--grace");
+  // Elapsed time: `--grace 30m` is thirty minutes (the calendar parser of --keep-within reads months).
+  const graceMs = opts.grace === undefined ? DEFAULT_GRACE_MS : parseElapsed(opts.grace, "--grace", MAX_GRACE_MS);
   const { policy, source } = await resolvePolicy(opts, deps);
   const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
   if (policy) deps.log.info(`retention policy (${source === "flags" ? "from flags" : `from label ${LABEL.retention}`}): ${formatPolicy(policy)}`);
   const run: PruneRun = {
-    target, policy, policySource: source, grace, dryRun: Boolean(opts.dryRun), allowRemoveAll: Boolean(opts.allowRemoveAll),
+    target, policy, policySource: source, graceMs, dryRun: Boolean(opts.dryRun), allowRemoveAll: Boolean(opts.allowRemoveAll),
     now: deps.now(), signal: deps.signal, log: deps.log, ...(project ? { project } : {}),
   };
   return runPrunePlan(run);
@@ -56,6 +58,9 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
 };
 
 // --- internal ---
+
+/** Grace is an age, never a timer: it may exceed the timer limit of parseElapsed. */
+const MAX_GRACE_MS = 3650 * 86_400_000;
 
 /** One `--keep-<rule>` flag per row of the retention rule table. */
 function addRetentionOptions(cmd: Command): Command {

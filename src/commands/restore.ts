@@ -11,7 +11,7 @@ import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.
 import { getStrategy } from "../strategies/index.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
-import { parseDurationMs } from "../runtime/duration.ts";
+import { parseElapsed } from "../runtime/duration.ts";
 
 export interface RestoreOptions extends CommonOptions {
   set?: string;
@@ -59,7 +59,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
   }
   return runRestorePlan({
     manifest, items, target, docker, services: project.services, containers,
-    hookTimeoutMs: parseDurationMs(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
+    hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
   });
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from "../../ui/logger.ts";
 import { ConfigError, errorMessage } from "../../errors.ts";
 import { LABEL } from "../../compose/labels.ts";
 import { containerFor } from "../project/plan.ts";
-import { parseDurationMs } from "../../runtime/duration.ts";
+import { parseElapsed } from "../../runtime/duration.ts";
 import { critical } from "../../runtime/critical.ts";
 
 export type HookPhase = "pre" | "post" | "restore.pre" | "restore.post";
@@ -89,7 +89,7 @@ export async function runHook(service: ComposeService, phase: HookPhase, contain
 
 function hookTimeout(service: ComposeService, fallbackMs: number): number {
   const raw = service.labels[LABEL.hookTimeout];
-  return raw ? parseDurationMs(raw, `${service.name}: ${LABEL.hookTimeout}`) : fallbackMs;
+  return raw ? parseElapsed(raw, `${service.name}: ${LABEL.hookTimeout}`) : fallbackMs;
 }
 
 export interface Hooked<T> {

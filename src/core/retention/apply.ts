@@ -1,5 +1,6 @@
 import { ConfigError } from "../../errors.ts";
-import { COUNT_RULES, isEmptyPolicy, subtractDuration, type CountRule, type Duration, type RetentionPolicy } from "./policy.ts";
+import { COUNT_RULES, isEmptyPolicy, type CountRule, type RetentionPolicy } from "./policy.ts";
+import { subtractCalendarSpan } from "../../runtime/duration.ts";
 
 /**
  * Retention as restic's `forget` has it, applied to the backup sets of one project. Pure: the
@@ -20,12 +21,12 @@ export interface RetentionSet {
 }
 
 export interface RetentionOptions {
-  /** Incomplete sets older than `now - grace` are garbage. */
+  /** Incomplete sets older than `now - graceMs` are garbage. */
   now: Date;
   /** Default: the machine's local calendar ({@link calendarBuckets}()). */
   bucketOf?: BucketOf;
-  /** Default 24h: a backup that old is not running any more. */
-  grace?: Duration;
+  /** Elapsed time, default 24h: a backup that old is not running any more. */
+  graceMs?: number;
   /** Lets the policy remove every complete set, including the newest set of a service. */
   allowRemoveAll?: boolean;
 }
@@ -48,7 +49,7 @@ export const REASON = {
   newestOfService: (service: string) => `newest-of-service:${service}`,
 } as const;
 
-export const DEFAULT_GRACE: Duration = { years: 0, months: 0, days: 0, hours: 24 };
+export const DEFAULT_GRACE_MS = 24 * 3_600_000;
 
 /**
  * Decides which sets of one project to keep. For each count rule, complete sets are walked newest
@@ -89,7 +90,7 @@ export function applyRetention(sets: readonly RetentionSet[], policy: RetentionP
   }
   const newest = complete[0];
   if (policy.within && newest) {
-    const cutoff = subtractDuration(newest.time, policy.within).getTime();
+    const cutoff = subtractCalendarSpan(newest.time, policy.within).getTime();
     for (const s of complete) if (s.time.getTime() > cutoff) keep(s, "within");
   }
 
@@ -106,7 +107,7 @@ export function applyRetention(sets: readonly RetentionSet[], policy: RetentionP
     }
   }
 
-  const graceCutoff = subtractDuration(opts.now, opts.grace ?? DEFAULT_GRACE).getTime();
+  const graceCutoff = opts.now.getTime() - (opts.graceMs ?? DEFAULT_GRACE_MS);
   for (const s of sorted) {
     if (s.complete) {
       if (!kept.has(s.id)) add(s.id, REASON.expired);

@@ -1,13 +1,6 @@
 import { ConfigError } from "../../errors.ts";
 import { LABEL } from "../../compose/labels.ts";
-
-/** A calendar duration as restic has it: `1y6m` is 1 year and 6 months back, not 548 days. */
-export interface Duration {
-  years: number;
-  months: number;
-  days: number;
-  hours: number;
-}
+import { formatCalendarSpan, parseCalendarSpan, type CalendarSpan } from "../../runtime/duration.ts";
 
 /**
  * The one table of retention rules, in the order reasons are reported: the policy type, the
@@ -34,7 +27,7 @@ const RULES: readonly Rule[] = RETENTION_RULES.map((r) => r.rule);
  * an absent field is not a rule. A policy with no field at all is "no policy": nothing is removed.
  * `within` keeps sets newer than the newest set's time minus that calendar span.
  */
-export type RetentionPolicy = { [R in CountRule]?: number } & { within?: Duration };
+export type RetentionPolicy = { [R in CountRule]?: number } & { within?: CalendarSpan };
 
 /** `--keep-*` flags as commander hands them over (strings, unparsed): `keepLast`, …, `keepWithin`. */
 export type RetentionFlags = { [R in Rule as `keep${Capitalize<R>}`]?: string };
@@ -44,43 +37,6 @@ export function flagKey(rule: Rule): keyof RetentionFlags {
   return `keep${rule[0]!.toUpperCase()}${rule.slice(1)}` as keyof RetentionFlags;
 }
 
-const UNITS = { y: "years", m: "months", w: "days", d: "days", h: "hours" } as const;
-
-/** `7d`, `2w`, `1y6m`, `36h`: integer amounts of y(ears), m(onths), w(eeks), d(ays), h(ours), each unit once. */
-export function parseDuration(text: string, what: string): Duration {
-  const value = text.trim();
-  const bad = (why: string) =>
-    new ConfigError(`${what}: invalid duration "${text}" (${why})`, { hint: "use amounts with units y, m, w, d, h, such as 7d, 2w, 1y6m or 36h" });
-  if (!/^(\d+[ymwdh])+$/i.test(value)) throw bad("expected something like 7d");
-  const d: Duration = { years: 0, months: 0, days: 0, hours: 0 };
-  const seen = new Set<string>();
-  for (const [, amount, unit] of value.toLowerCase().matchAll(/(\d+)([ymwdh])/g)) {
-    const u = unit as keyof typeof UNITS;
-    if (seen.has(u)) throw bad(`unit ${u} given twice`);
-    seen.add(u);
-    const n = Number(amount);
-    if (!Number.isSafeInteger(n) || n > 100_000) throw bad("amount too large");
-    d[UNITS[u]] += u === "w" ? n * 7 : n;
-  }
-  return d;
-}
-
-/** Canonical text: `1y6m`, `14d`, `0h` for zero. */
-export function formatDuration(d: Duration): string {
-  const text = (d.years ? `${d.years}y` : "") + (d.months ? `${d.months}m` : "") + (d.days ? `${d.days}d` : "") + (d.hours ? `${d.hours}h` : "");
-  return text || "0h";
-}
-
-/**
- * `date` minus `d` on the UTC calendar (years, months, days), then hours: month ends overflow like
- * Go's AddDate, so the cut-off matches restic's.
- */
-export function subtractDuration(date: Date, d: Duration): Date {
-  const t = new Date(date.getTime());
-  t.setUTCFullYear(t.getUTCFullYear() - d.years, t.getUTCMonth() - d.months, t.getUTCDate() - d.days);
-  return new Date(t.getTime() - d.hours * 3_600_000);
-}
-
 /** The policy of `--keep-*` flags, or undefined when none is given. */
 export function policyFromFlags(flags: RetentionFlags): RetentionPolicy | undefined {
   const policy: RetentionPolicy = {};
@@ -88,7 +44,7 @@ export function policyFromFlags(flags: RetentionFlags): RetentionPolicy | undefi
     const raw = flags[flagKey(rule)];
     if (raw === undefined) continue;
     const flag = `--keep-${rule}`;
-    if (rule === "within") policy.within = parseDuration(raw, flag);
+    if (rule === "within") policy.within = parseCalendarSpan(raw, flag);
     else policy[rule] = parseCount(raw, flag);
   }
   return isEmptyPolicy(policy) ? undefined : policy;
@@ -109,7 +65,7 @@ export function parseRetentionLabel(value: string, where: string = LABEL.retenti
     if (seen.has(key)) throw new ConfigError(`${where}: retention rule "${key}" is given twice`);
     seen.add(key);
     const rule = key as Rule;
-    if (rule === "within") policy.within = parseDuration(raw, `${where} within`);
+    if (rule === "within") policy.within = parseCalendarSpan(raw, `${where} within`);
     else policy[rule] = parseCount(raw, `${where} ${rule}`);
   }
   return policy;
@@ -143,7 +99,7 @@ export function isEmptyPolicy(policy: RetentionPolicy | undefined): boolean {
 /** `last=3,daily=7,within=7d` in rule order: the label format, also used for display and comparison. */
 export function formatPolicy(policy: RetentionPolicy): string {
   return RULES.filter((rule) => policy[rule] !== undefined)
-    .map((rule) => `${rule}=${rule === "within" ? formatDuration(policy.within!) : String(policy[rule])}`)
+    .map((rule) => `${rule}=${rule === "within" ? formatCalendarSpan(policy.within!) : String(policy[rule])}`)
     .join(",");
 }
 
@@ -151,7 +107,7 @@ export function formatPolicy(policy: RetentionPolicy): string {
 export function policyToJson(policy: RetentionPolicy): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const rule of COUNT_RULES) if (policy[rule] !== undefined) out[rule] = policy[rule];
-  if (policy.within) out.within = formatDuration(policy.within);
+  if (policy.within) out.within = formatCalendarSpan(policy.within);
   return out;
 }
 

@@ -3,8 +3,9 @@ import type { Logger } from "../../ui/logger.ts";
 import { listSets, type SetInfo } from "../../manifest/store.ts";
 import { manifestKey } from "../../manifest/keys.ts";
 import { errorMessage, isAbortError, throwIfAborted } from "../../errors.ts";
-import { applyRetention, DEFAULT_GRACE, REASON, type BucketOf } from "./apply.ts";
-import { formatDuration, policyToJson, type Duration, type RetentionPolicy } from "./policy.ts";
+import { applyRetention, DEFAULT_GRACE_MS, REASON, type BucketOf } from "./apply.ts";
+import { policyToJson, type RetentionPolicy } from "./policy.ts";
+import { formatElapsed } from "../../runtime/duration.ts";
 
 export interface PruneRun {
   target: Target;
@@ -13,7 +14,8 @@ export interface PruneRun {
   /** Undefined: no policy, nothing is removed. */
   policy: RetentionPolicy | undefined;
   policySource: "flags" | "label" | "none";
-  grace?: Duration;
+  /** Elapsed time after which an incomplete set is abandoned. */
+  graceMs?: number;
   dryRun: boolean;
   allowRemoveAll: boolean;
   now: Date;
@@ -62,7 +64,7 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
     const decided = applyRetention(
       group.map((s) => ({ id: s.set, time: s.createdAt, services: s.manifest?.items.map((i) => i.service) ?? [], complete: s.complete })),
       run.policy,
-      { now: run.now, grace: run.grace ?? DEFAULT_GRACE, allowRemoveAll: run.allowRemoveAll, ...(run.bucketOf ? { bucketOf: run.bucketOf } : {}) },
+      { now: run.now, graceMs: run.graceMs ?? DEFAULT_GRACE_MS, allowRemoveAll: run.allowRemoveAll, ...(run.bucketOf ? { bucketOf: run.bucketOf } : {}) },
     );
     if (Object.values(decided.reasons).some((r) => r.includes(REASON.refuseRemoveAll))) {
       run.log.warn(`the policy would remove every complete set of project ${project}; keeping the newest (--allow-remove-all removes it too)`);
@@ -103,7 +105,7 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
     dryRun: run.dryRun,
     policy: run.policy ? policyToJson(run.policy) : null,
     policySource: run.policySource,
-    grace: formatDuration(run.grace ?? DEFAULT_GRACE),
+    grace: formatElapsed(run.graceMs ?? DEFAULT_GRACE_MS),
     sets: results.map((r) => r.result),
     removed,
     failed,

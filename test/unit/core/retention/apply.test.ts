@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRetention, calendarBuckets, type RetentionSet } from "../../../../src/core/retention/apply.ts";
-import { parseDuration, parseRetentionLabel, type RetentionPolicy } from "../../../../src/core/retention/policy.ts";
+import { parseRetentionLabel, type RetentionPolicy } from "../../../../src/core/retention/policy.ts";
+import { parseCalendarSpan, parseElapsed } from "../../../../src/runtime/duration.ts";
 import { setIdTime } from "../../../../src/manifest/keys.ts";
 import { ConfigError } from "../../../../src/errors.ts";
 
@@ -25,7 +26,7 @@ function runGolden(g: Golden) {
   return applyRetention(sets, g.policy === null ? undefined : parseRetentionLabel(g.policy), {
     now: new Date(g.now),
     bucketOf: calendarBuckets(g.timeZone),
-    ...(g.grace ? { grace: parseDuration(g.grace, "grace") } : {}),
+    ...(g.grace ? { graceMs: parseElapsed(g.grace, "grace", Infinity) } : {}),
     allowRemoveAll: g.allowRemoveAll ?? false,
   });
 }
@@ -107,7 +108,7 @@ describe("applyRetention invariants (seeded random sets and policies)", () => {
       }));
       const policy: RetentionPolicy = {};
       for (const rule of ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const) if (random() < 0.3) policy[rule] = pick([-1, 0, 1, 2, 5]);
-      if (random() < 0.2) policy.within = parseDuration(pick(["0h", "36h", "2w", "1m"]), "within");
+      if (random() < 0.2) policy.within = parseCalendarSpan(pick(["0h", "36h", "2w", "1m"]), "within");
       const opts = { now: new Date(start + 410 * 86_400_000), bucketOf: calendarBuckets("UTC") };
       const result = applyRetention(sets, policy, opts);
       const ids = [...result.keep, ...result.remove].map((s) => s.id).sort();

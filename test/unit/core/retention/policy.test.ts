@@ -1,43 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  formatDuration, formatPolicy, isEmptyPolicy, parseDuration, parseRetentionLabel, policyFromFlags, policyFromLabels,
-  policyToJson, subtractDuration,
+  formatPolicy, isEmptyPolicy, parseRetentionLabel, policyFromFlags, policyFromLabels, policyToJson,
 } from "../../../../src/core/retention/policy.ts";
 import { ConfigError } from "../../../../src/errors.ts";
-
-describe("parseDuration", () => {
-  it.each([
-    ["7d", { years: 0, months: 0, days: 7, hours: 0 }],
-    ["2w", { years: 0, months: 0, days: 14, hours: 0 }],
-    ["1y6m", { years: 1, months: 6, days: 0, hours: 0 }],
-    ["36h", { years: 0, months: 0, days: 0, hours: 36 }],
-    ["1w2d", { years: 0, months: 0, days: 9, hours: 0 }],
-    ["2Y1D", { years: 2, months: 0, days: 1, hours: 0 }],
-    ["0h", { years: 0, months: 0, days: 0, hours: 0 }],
-  ])("%s", (text, expected) => expect(parseDuration(text, "--keep-within")).toEqual(expected));
-
-  it.each(["", "7", "d", "7x", "-1d", "1.5d", "7d 2h", "1d1d", "7 days", "1000000d"])("rejects %j with a ConfigError naming the flag", (text) => {
-    expect(() => parseDuration(text, "--grace")).toThrow(ConfigError);
-    expect(() => parseDuration(text, "--grace")).toThrow(/--grace/);
-  });
-
-  it("formats canonically", () => {
-    expect(formatDuration(parseDuration("6m1y", "x"))).toBe("1y6m");
-    expect(formatDuration(parseDuration("2w", "x"))).toBe("14d");
-    expect(formatDuration(parseDuration("0d", "x"))).toBe("0h");
-  });
-});
-
-describe("subtractDuration", () => {
-  const at = (iso: string, d: string) => subtractDuration(new Date(iso), parseDuration(d, "x")).toISOString();
-  it("works on the calendar like Go's AddDate", () => {
-    expect(at("2026-03-31T00:00:00Z", "1m")).toBe("2026-03-03T00:00:00.000Z");
-    expect(at("2026-03-15T12:00:00Z", "1y6m")).toBe("2024-09-15T12:00:00.000Z");
-    expect(at("2024-02-29T00:00:00Z", "1y")).toBe("2023-03-01T00:00:00.000Z");
-    expect(at("2026-01-10T12:00:00Z", "2d")).toBe("2026-01-08T12:00:00.000Z");
-    expect(at("2026-01-10T12:00:00Z", "36h")).toBe("2026-01-09T00:00:00.000Z");
-  });
-});
 
 describe("parseRetentionLabel", () => {
   it("reads every rule", () => {
