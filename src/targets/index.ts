@@ -2,6 +2,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, InternalError } from "../errors.ts";
 import { localFactory } from "./local.ts";
+import { memoryFactory } from "./memory.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import { s3Factory } from "./s3.ts";
 import type { Target, TargetFactory } from "./types.ts";
@@ -10,7 +11,7 @@ import type { Target, TargetFactory } from "./types.ts";
 export const DEFAULT_TARGET = "./backups";
 
 /** Every target kind. The s3 entry loads the AWS SDK only inside `create`. */
-export const targetFactories: readonly TargetFactory[] = [localFactory, s3Factory];
+export const targetFactories: readonly TargetFactory[] = [localFactory, s3Factory, memoryFactory];
 
 /** Scheme → factory. Throws at startup when two factories claim the same scheme. */
 export function buildRegistry(factories: readonly TargetFactory[]): ReadonlyMap<string, TargetFactory> {
