@@ -4,7 +4,7 @@
  * exit status; nothing else exits.
  */
 
-/** Documented exit codes (docs/cli.md). */
+/** Documented exit codes (docs/exit-codes.md). */
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -14,6 +14,28 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+const SEE_LIST = "run sdbackup list to see the sets in the target";
+
+/**
+ * The one table of error codes: each code's exit status and the hint shown when an error brings
+ * none. The classes below take their exit code from here; docs/exit-codes.md lists the same rows
+ * (a unit test compares them).
+ */
+export const ERROR_CODES = {
+  E_CONFIG: { exitCode: ExitCode.usage },
+  E_COMPOSE: { exitCode: ExitCode.usage },
+  E_UNKNOWN_SET: { exitCode: ExitCode.usage, hint: SEE_LIST },
+  E_DOCKER: { exitCode: ExitCode.failed },
+  E_STRATEGY: { exitCode: ExitCode.failed },
+  E_TARGET: { exitCode: ExitCode.failed },
+  E_NOT_FOUND: { exitCode: ExitCode.failed },
+  E_INTEGRITY: { exitCode: ExitCode.failed },
+  E_NO_SET: { exitCode: ExitCode.failed, hint: SEE_LIST },
+  E_INTERNAL: { exitCode: ExitCode.failed, hint: "this is a bug in sdbackup, please report it" },
+  E_CANCELLED: { exitCode: ExitCode.interrupted },
+} as const satisfies Record<string, { exitCode: ExitCodeValue; hint?: string }>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export interface ErrorOptions {
   hint?: string;
   cause?: unknown;
@@ -22,16 +44,19 @@ export interface ErrorOptions {
 
 export class SdbackupError extends Error {
   override name = "SdbackupError";
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint?: string;
   readonly context?: Record<string, unknown>;
   readonly exitCode: ExitCodeValue;
 
-  constructor(code: string, message: string, exitCode: ExitCodeValue, opts: ErrorOptions = {}) {
+  /** Use a subclass: the code decides the exit status and the default hint ({@link ERROR_CODES}). */
+  protected constructor(code: ErrorCode, message: string, opts: ErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    const spec: { exitCode: ExitCodeValue; hint?: string } = ERROR_CODES[code];
     this.code = code;
-    this.exitCode = exitCode;
-    if (opts.hint !== undefined) this.hint = opts.hint;
+    this.exitCode = spec.exitCode;
+    const hint = opts.hint ?? spec.hint;
+    if (hint !== undefined) this.hint = hint;
     if (opts.context !== undefined) this.context = opts.context;
   }
 }
@@ -40,7 +65,7 @@ export class SdbackupError extends Error {
 export class ConfigError extends SdbackupError {
   override name = "ConfigError";
   constructor(message: string, opts?: ErrorOptions) {
-    super("E_CONFIG", message, ExitCode.usage, opts);
+    super("E_CONFIG", message, opts);
   }
 }
 
@@ -51,7 +76,7 @@ export class ComposeError extends SdbackupError {
   readonly line?: number;
   constructor(message: string, opts: ErrorOptions & { file?: string; line?: number } = {}) {
     const where = opts.file ? `${opts.file}${opts.line ? `:${opts.line}` : ""}: ` : "";
-    super("E_COMPOSE", where + message, ExitCode.usage, opts);
+    super("E_COMPOSE", where + message, opts);
     if (opts.file !== undefined) this.file = opts.file;
     if (opts.line !== undefined) this.line = opts.line;
   }
@@ -61,7 +86,7 @@ export class ComposeError extends SdbackupError {
 export class DockerError extends SdbackupError {
   override name = "DockerError";
   constructor(message: string, opts?: ErrorOptions) {
-    super("E_DOCKER", message, ExitCode.failed, opts);
+    super("E_DOCKER", message, opts);
   }
 }
 
@@ -102,7 +127,7 @@ export class StrategyError extends SdbackupError {
     }
     const lines = ex ? relevantStderr(ex.stderrTail) : [];
     const full = lines.length ? `${short}\n  command: ${ex!.argv.join(" ")}\n  ${lines.join("\n  ")}` : short;
-    super("E_STRATEGY", full, ExitCode.failed, { ...opts, ...(hint ? { hint } : {}) });
+    super("E_STRATEGY", full, { ...opts, ...(hint ? { hint } : {}) });
     this.shortMessage = short;
     if (ex) this.exec = ex;
   }
@@ -115,7 +140,7 @@ export class StrategyError extends SdbackupError {
 export class TargetError extends SdbackupError {
   override name = "TargetError";
   constructor(message: string, opts: ErrorOptions & { code?: "E_TARGET" | "E_NOT_FOUND" } = {}) {
-    super(opts.code ?? "E_TARGET", message, ExitCode.failed, opts);
+    super(opts.code ?? "E_TARGET", message, opts);
   }
 }
 
@@ -123,7 +148,19 @@ export class TargetError extends SdbackupError {
 export class IntegrityError extends SdbackupError {
   override name = "IntegrityError";
   constructor(message: string, opts?: ErrorOptions) {
-    super("E_INTEGRITY", message, ExitCode.failed, opts);
+    super("E_INTEGRITY", message, opts);
+  }
+}
+
+/**
+ * No backup set matches what was asked for. `E_NO_SET` (exit 1): nothing qualifies, e.g. no
+ * complete set yet, or the named set is incomplete. `E_UNKNOWN_SET` (exit 2): the id the user typed
+ * names no set, so the invocation must change.
+ */
+export class NoSetError extends SdbackupError {
+  override name = "NoSetError";
+  constructor(message: string, opts: ErrorOptions & { code?: "E_NO_SET" | "E_UNKNOWN_SET" } = {}) {
+    super(opts.code ?? "E_NO_SET", message, opts);
   }
 }
 
@@ -131,7 +168,7 @@ export class IntegrityError extends SdbackupError {
 export class CancelledError extends SdbackupError {
   override name = "CancelledError";
   constructor(message = "interrupted", opts?: ErrorOptions) {
-    super("E_CANCELLED", message, ExitCode.interrupted, opts);
+    super("E_CANCELLED", message, opts);
   }
 }
 
@@ -139,7 +176,7 @@ export class CancelledError extends SdbackupError {
 export class InternalError extends SdbackupError {
   override name = "InternalError";
   constructor(message: string, opts?: ErrorOptions) {
-    super("E_INTERNAL", message, ExitCode.failed, { hint: "this is a bug in sdbackup, please report it", ...opts });
+    super("E_INTERNAL", message, opts);
   }
 }
 

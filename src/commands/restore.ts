@@ -6,7 +6,7 @@ import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { openProject } from "../core/project/open-project.ts";
 import { containerFor, type PlanItem } from "../core/project/plan.ts";
-import { selectSet } from "../core/restore/select-set.ts";
+import { parseSetFlag, selectSet } from "../manifest/select.ts";
 import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.ts";
 import { getStrategy } from "../strategies/index.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
@@ -30,6 +30,7 @@ export interface RestorePlanResult {
 }
 
 export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (question: string) => Promise<boolean>): Promise<RestoreResult | RestorePlanResult> {
+  parseSetFlag(opts.set);
   const { project, containers, docker } = await openProject(opts, deps);
   const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
   const services = opts.service ?? [];

@@ -5,6 +5,7 @@ import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { runVerifyPlan, type VerifyResult } from "../core/verify/run-verify.ts";
+import { parseSetFlag } from "../manifest/select.ts";
 import { openTarget, resolveTargetUrl } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 
@@ -19,6 +20,7 @@ export interface VerifyOptions {
 export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<VerifyResult> {
   const project = opts.app ? normalizeProjectName(opts.app) : undefined;
   if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  parseSetFlag(opts.set, { allowAll: true });
   const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
   return runVerifyPlan({ target, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
 }
@@ -26,7 +28,7 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"))
     .option("--app <name>", "compose project (needed when the target holds several)")
-    .option("--set <id>", "set id, latest (newest complete set) or all", "latest")
+    .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
     .option("--json", "print one JSON document on stdout")
     .action(async (opts: VerifyOptions) => {
       const result = await runVerify(opts, deps);

@@ -3,6 +3,7 @@ import type { ObjectInfo, Target } from "../targets/types.ts";
 import { IntegrityError } from "../errors.ts";
 import { MANIFEST_NAME, parseManifest, type Manifest } from "./schema.ts";
 import { isSetId, manifestKey, setIdTime } from "./keys.ts";
+import { newestFirst } from "./order.ts";
 
 /** A set as found on a target: complete when its manifest exists and parses. */
 export interface SetInfo {
@@ -37,7 +38,7 @@ export async function readManifest(target: Target, key: string, signal: AbortSig
   return parseManifest(Buffer.concat(chunks).toString("utf8"), key);
 }
 
-/** Every set of `project` (or of all projects), newest first. */
+/** Every set of `project` (or of all projects), newest first ({@link newestFirst}). */
 export async function listSets(target: Target, project: string | undefined, signal: AbortSignal): Promise<SetInfo[]> {
   const groups = new Map<string, { project: string; set: string; objects: ObjectInfo[] }>();
   for await (const obj of target.list(project ? `${project}/` : "", { signal })) {
@@ -62,7 +63,7 @@ export async function listSets(target: Target, project: string | undefined, sign
       }
     }),
   );
-  return sets.sort((a, b) => (a.set < b.set ? 1 : a.set > b.set ? -1 : a.project.localeCompare(b.project)));
+  return newestFirst(sets, (s) => s);
 }
 
 export { MANIFEST_NAME };

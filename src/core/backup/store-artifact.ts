@@ -2,7 +2,7 @@ import { PassThrough, type Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Target } from "../../targets/types.ts";
 import { createChecksum } from "../../pipeline/checksum.ts";
-import { SdbackupError } from "../../errors.ts";
+import { SdbackupError, TargetError } from "../../errors.ts";
 
 /**
  * source → transforms → sha256/byte count → target.put, with one signal. Settles only after both the
@@ -31,7 +31,7 @@ export async function storeArtifact(
   const { bytes, sha256 } = checksum.digest();
   if (bytes !== put.value.bytes) {
     await target.remove(key, { signal }).catch(() => {});
-    throw new SdbackupError("E_TARGET", `stored ${put.value.bytes} bytes for ${key} but produced ${bytes}`, 1);
+    throw new TargetError(`${target.display}: stored ${put.value.bytes} bytes for ${key} but produced ${bytes}`);
   }
   return { bytes, sha256 };
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from "../../errors.ts";
 import { COUNT_RULES, isEmptyPolicy, type CountRule, type RetentionPolicy } from "./policy.ts";
 import { subtractCalendarSpan } from "../../runtime/duration.ts";
+import { newestFirst } from "../../manifest/order.ts";
 
 /**
  * Retention as restic's `forget` has it, applied to the backup sets of one project. Pure: the
@@ -60,7 +61,7 @@ export const DEFAULT_GRACE_MS = 24 * 3_600_000;
  * backup must not push out the last backup of the volume). Without a policy nothing is removed.
  */
 export function applyRetention(sets: readonly RetentionSet[], policy: RetentionPolicy | undefined, opts: RetentionOptions): RetentionResult {
-  const sorted = [...sets].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const sorted = newestFirst(sets, (s) => ({ createdAt: s.time, set: s.id }));
   const reasons: Record<string, string[]> = {};
   const add = (id: string, reason: string) => (reasons[id] ??= []).push(reason);
   if (!policy || isEmptyPolicy(policy)) {

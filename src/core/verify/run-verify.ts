@@ -4,16 +4,17 @@ import { PassThrough, type Readable, type Transform } from "node:stream";
 import type { Target } from "../../targets/types.ts";
 import type { Logger } from "../../ui/logger.ts";
 import type { ManifestItem } from "../../manifest/schema.ts";
-import { listSets, type SetInfo } from "../../manifest/store.ts";
+import { listSets } from "../../manifest/store.ts";
+import { selectSets } from "../../manifest/select.ts";
 import { createDecompressor, isCompression } from "../../pipeline/compress.ts";
 import { strategies } from "../../strategies/index.ts";
-import { ConfigError, ExitCode, SdbackupError, errorMessage, isAbortError, throwIfAborted } from "../../errors.ts";
+import { SdbackupError, errorMessage, isAbortError, throwIfAborted } from "../../errors.ts";
 import { mapPool } from "../../runtime/pool.ts";
 
 export interface VerifyRun {
   target: Target;
   project?: string;
-  /** `latest` (default), `all`, or a set id. */
+  /** `latest` (default), `all`, or a set id ({@link selectSets}). */
   set?: string;
   signal: AbortSignal;
   log: Logger;
@@ -50,7 +51,7 @@ export interface VerifyResult {
  */
 export async function runVerifyPlan(run: VerifyRun): Promise<VerifyResult> {
   const all = await listSets(run.target, run.project, run.signal);
-  const chosen = selectSets(all, run, run.target.display);
+  const chosen = selectSets(all, { set: run.set, project: run.project, forVerify: true, display: run.target.display });
   const limit = Math.max(1, Math.min(run.target.capabilities.maxConcurrency, 4));
   const sets: VerifySetResult[] = [];
   for (const s of chosen) {
@@ -135,33 +136,6 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
 }
 
 // --- internal ---
-
-function selectSets(all: SetInfo[], run: VerifyRun, display: string): SetInfo[] {
-  const wanted = run.set ?? "latest";
-  const scope = run.project ? ` of project ${run.project}` : "";
-  const noSet = (what: string) =>
-    new SdbackupError("E_NO_SET", `no ${what}${scope} in ${display}`, ExitCode.failed, { hint: "run sdbackup list to see what is there" });
-  if (wanted === "all") {
-    const complete = all.filter((s) => s.complete);
-    if (complete.length === 0) throw noSet("complete backup set");
-    return complete;
-  }
-  if (wanted !== "latest") {
-    const matches = all.filter((s) => s.set === wanted);
-    if (matches.length === 0) throw noSet(`set ${wanted}`);
-    if (matches.length > 1) throw ambiguous(matches.map((s) => s.project), `set ${wanted} exists in several projects`);
-    return matches;
-  }
-  const projects = [...new Set(all.map((s) => s.project))].sort();
-  if (!run.project && projects.length > 1) throw ambiguous(projects, `the target holds ${projects.length} projects`);
-  const newest = all.find((s) => s.complete);
-  if (!newest) throw noSet("complete backup set");
-  return [newest];
-}
-
-function ambiguous(projects: string[], why: string): ConfigError {
-  return new ConfigError(`${why} (${projects.join(", ")}); say which with --app`, { hint: "or verify everything with --set all" });
-}
 
 /** Waits until `stream` drains or is destroyed; it drains once the check or `resume()` reads on. */
 async function drained(stream: Transform): Promise<void> {
