@@ -1,0 +1,117 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { runBackupPlan } from "../../../../src/core/backup/run-backup.ts";
+import { TargetError, isAbortError } from "../../../../src/errors.ts";
+import type { Manifest } from "../../../../src/manifest/schema.ts";
+import type { MemoryTarget } from "../../../../src/targets/memory.ts";
+import { backupRun } from "../../../helpers/builders.ts";
+import { createFakeDocker, type ExecScript } from "../../../helpers/fake-docker.ts";
+
+// runBackupPlan over the fake engine and the memory target: what gets committed, and what is left.
+
+const dumps: ExecScript = ({ argv }) => ({ stdout: [`dump of ${argv[1]}\n`, "more rows\n"] });
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const keys = (t: MemoryTarget) => [...t.objects.keys()].sort();
+const manifestOf = (t: MemoryTarget, key: string) => JSON.parse(t.objects.get(key)!.data.toString()) as Manifest;
+
+describe("runBackupPlan", () => {
+  it("all items ok: every artifact, then the manifest naming them with their sha256", async () => {
+    const { run, fake } = setup(dumps);
+    const result = await runBackupPlan(run);
+    const target = run.target as MemoryTarget;
+    expect(result).toMatchObject({ status: "ok", project: "app", manifest: `app/${result.set}/manifest.json` });
+    expect(result.set).toMatch(/^20261121T030000Z-[0-9a-f]{4}$/);
+    expect(keys(target)).toEqual([`app/${result.set}/cache.dump`, `app/${result.set}/db.dump`, `app/${result.set}/manifest.json`]);
+    const manifest = manifestOf(target, result.manifest!);
+    expect(manifest).toMatchObject({ status: "ok", failed: [], createdAt: "2026-11-21T03:00:00.000Z" });
+    expect(manifest.items.map((i) => i.service)).toEqual(["db", "cache"]);
+    for (const item of manifest.items) {
+      const stored = target.objects.get(item.key)!.data;
+      expect(stored.toString()).toBe(`dump of ${item.service}\nmore rows\n`);
+      expect([item.bytes, item.sha256]).toEqual([stored.length, sha256(stored)]);
+    }
+    expect(fake.active()).toEqual([]);
+  });
+
+  it("one item fails: the set is committed as partial without it, and the result says partial", async () => {
+    const { run, fake } = setup(({ argv }) => (argv[1] === "cache" ? { stdout: "half a dump", exitCode: 2, stderr: "cache: out of memory" } : dumps({ argv } as never)));
+    const result = await runBackupPlan(run);
+    expect(result.status).toBe("partial");
+    expect(result.items.map((i) => [i.service, i.status])).toEqual([["db", "ok"], ["cache", "failed"]]);
+    expect(result.items[1]!.error).toMatch(/exited 2/);
+    const manifest = manifestOf(run.target as MemoryTarget, result.manifest!);
+    expect(manifest.status).toBe("partial");
+    expect(manifest.items.map((i) => i.service)).toEqual(["db"]);
+    expect(manifest.failed).toEqual([{ service: "cache", strategy: "test", error: expect.stringMatching(/dump exited 2/) }]);
+    expect(keys(run.target as MemoryTarget)).toEqual([`app/${result.set}/db.dump`, `app/${result.set}/manifest.json`]);
+    expect(fake.active()).toEqual([]);
+  });
+
+  it("a put that fails after N bytes fails that item only and leaves no object of it", async () => {
+    const { run } = setup(({ argv }) => ({ stdout: Array.from({ length: 20 }, () => `${argv[1]} row\n`) }));
+    (run.target as MemoryTarget).fault = ({ op, key, bytes }) => (op === "put" && key.endsWith("cache.dump") && bytes > 30 ? new TargetError("connection reset") : undefined);
+    const result = await runBackupPlan(run);
+    expect(result.status).toBe("partial");
+    expect(result.items.find((i) => i.service === "cache")).toMatchObject({ status: "failed", error: "connection reset" });
+    expect(keys(run.target as MemoryTarget)).toEqual([`app/${result.set}/db.dump`, `app/${result.set}/manifest.json`]);
+  });
+
+  it("every item fails: nothing is committed and the result is failed", async () => {
+    const { run } = setup(() => ({ exitCode: 1, stderr: "FATAL: password authentication failed" }));
+    const result = await runBackupPlan(run);
+    expect(result).toMatchObject({ status: "failed", manifest: null });
+    expect(result.items.every((i) => i.status === "failed")).toBe(true);
+    expect(keys(run.target as MemoryTarget)).toEqual([]);
+  });
+
+  it("a failed manifest write rejects and removes the artifacts already stored", async () => {
+    const { run } = setup(dumps);
+    const refused = new TargetError("bucket is read-only");
+    (run.target as MemoryTarget).fault = ({ op, key }) => (op === "put" && key.endsWith("manifest.json") ? refused : undefined);
+    await expect(runBackupPlan(run)).rejects.toBe(refused);
+    expect(keys(run.target as MemoryTarget)).toEqual([]);
+  });
+
+  describe("an abort leaves nothing committed, no object and no process behind", () => {
+    it("before any item started", async () => {
+      const ac = new AbortController();
+      ac.abort();
+      const { run, fake } = setup(dumps, ac.signal);
+      expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
+      expect(fake.execs).toEqual([]);
+      expect(keys(run.target as MemoryTarget)).toEqual([]);
+    });
+
+    it("mid-item, after another item was stored", async () => {
+      const ac = new AbortController();
+      const { run, fake } = setup(({ argv }) => {
+        if (argv[1] === "db") return dumps({ argv } as never);
+        setTimeout(() => ac.abort(), 20);
+        return { stdout: "partial output", hang: true };
+      }, ac.signal, { concurrency: 1 });
+      const err = await runBackupPlan(run).catch((e: unknown) => e);
+      expect(isAbortError(err)).toBe(true);
+      expect(fake.execs.map((e) => e.argv[1])).toEqual(["db", "cache"]);
+      expect(fake.active()).toEqual([]);
+      expect(keys(run.target as MemoryTarget)).toEqual([]);
+    });
+
+    it("while the manifest is written", async () => {
+      const ac = new AbortController();
+      const { run } = setup(dumps, ac.signal);
+      (run.target as MemoryTarget).fault = ({ op, key }) => {
+        if (op === "put" && key.endsWith("manifest.json")) ac.abort();
+        return undefined;
+      };
+      expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
+      expect(keys(run.target as MemoryTarget)).toEqual([]);
+    });
+  });
+});
+
+function setup(script: ExecScript, signal = new AbortController().signal, over: { concurrency?: number } = {}) {
+  const run = backupRun(["db", "cache"], createFakeDocker().api, { signal, ...over });
+  const fake = createFakeDocker({ exec: script, containers: run.containers });
+  run.docker = fake.api;
+  return { run, fake };
+}
