@@ -14,9 +14,13 @@ export function secretValues(opts: { env?: Record<string, string>; secrets?: rea
   return [...values].sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The one redaction: replaces every secret in `text` with `***`, longest first so that a secret
+ * containing another one is replaced whole, whatever order the caller gives.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) out = out.replaceAll(secret, REDACTED);
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.replaceAll(secret, REDACTED);
   return out;
 }
 

@@ -12,10 +12,3 @@ export function createSecretRegistry(): SecretRegistry {
     values: () => [...values],
   };
 }
-
-/** Replaces every registered secret in `text` with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
-  return out;
-}

@@ -15,6 +15,10 @@ describe("redact", () => {
   it("replaces every occurrence, a longer secret before a shorter one inside it", () => {
     expect(redact("pw=abc123 again abc123 and abc", ["abc123", "abc"])).toBe("pw=*** again *** and ***");
   });
+
+  it("replaces a longer secret whole whatever order the secrets come in; ignores empty ones", () => {
+    expect(redact("pw=abc123 and abc", ["abc", "", "abc123"])).toBe("pw=*** and ***");
+  });
 });
 
 describe("StderrTail", () => {
