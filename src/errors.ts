@@ -144,6 +144,11 @@ export class TargetError extends SdbackupError {
   }
 }
 
+/** The target holds no object `key` (`E_NOT_FOUND`): what every target's `get` MUST throw then. */
+export function objectNotFound(display: string, key: string, opts: ErrorOptions = {}): TargetError {
+  return new TargetError(`${display}: no object ${key}`, { ...opts, code: "E_NOT_FOUND" });
+}
+
 /** An artifact does not match its manifest (checksum, size, format) (exit 1). */
 export class IntegrityError extends SdbackupError {
   override name = "IntegrityError";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { ConfigError, TargetError, throwIfAborted } from "../errors.ts";
+import { ConfigError, TargetError, objectNotFound, throwIfAborted } from "../errors.ts";
 import { assertValidKey, assertValidPrefix, joinKey } from "./shared/keys.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
@@ -99,13 +99,13 @@ export function createLocalTarget(root: string): Target {
       try {
         fh = await open(pathFor(key), "r");
       } catch (err) {
-        if (isMissing(err)) throw notFound(root, key);
+        if (isMissing(err)) throw objectNotFound(root, key);
         throw fail("open", key, err);
       }
       const info = await fh.stat();
       if (!info.isFile()) {
         await fh.close();
-        throw notFound(root, key);
+        throw objectNotFound(root, key);
       }
       return fh.createReadStream({ signal });
     },
@@ -211,10 +211,6 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-function notFound(root: string, key: string): TargetError {
-  return new TargetError(`${root}: no object ${key}`, { code: "E_NOT_FOUND" });
 }
 
 function isMissing(err: unknown): boolean {

@@ -11,7 +11,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { addAbortListener } from "node:events";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { TargetError, throwIfAborted } from "../../errors.ts";
+import { TargetError, objectNotFound, throwIfAborted } from "../../errors.ts";
 import { assertValidKey, assertValidPrefix, joinKey } from "../shared/keys.ts";
 import type { S3Settings } from "./settings.ts";
 import type { ObjectInfo, Target } from "../types.ts";
@@ -123,7 +123,7 @@ export function createS3Target(s: S3Settings): Target {
         return out.Body;
       } catch (err) {
         throwIfAborted(signal);
-        if (isNotFound(err)) throw new TargetError(`${s.display}: no object ${key}`, { code: "E_NOT_FOUND", cause: err });
+        if (isNotFound(err)) throw objectNotFound(s.display, key, { cause: err });
         if (err instanceof TargetError) throw err;
         throw fail("download", key, err);
       }
