@@ -79,7 +79,7 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
     active.add(call);
     return call;
   };
-  /** Reads stdin, asks the script, waits: the reply, or never when it hangs. */
+  /** Reads stdin, asks the script, waits: the reply, or never when it hangs. An aborted call never started. */
   const answer = async (call: ExecCall, o: { stdin?: Readable; signal: AbortSignal }): Promise<ExecReply> => {
     if (call.kind !== "helper" && !find(call.id).running) throw new DockerError(`container ${call.id} is not running`);
     if (o.stdin) call.stdin = await collect(o.stdin);
@@ -109,15 +109,15 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       return structuredClone(find(id));
     },
     execStream(id, argv, o: ExecOptions) {
-      const call = begin("execStream", id, argv, o);
       const out = new PassThrough();
+      if (o.signal.aborted) return out.destroy(o.signal.reason as Error);
+      const call = begin("execStream", id, argv, o);
       const onAbort = () => out.destroy(o.signal.reason as Error);
       o.signal.addEventListener("abort", onAbort, { once: true });
       out.once("close", () => {
         o.signal.removeEventListener("abort", onAbort);
         active.delete(call);
       });
-      if (o.signal.aborted) queueMicrotask(onAbort);
       const run = async () => {
         const reply = await answer(call, { signal: AbortSignal.any([o.signal, closed(out)]), ...(o.stdin ? { stdin: o.stdin } : {}) });
         for (const chunk of chunks(reply.stdout)) {
@@ -133,6 +133,7 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       return out;
     },
     async exec(id, argv, o) {
+      if (o.signal.aborted) throw o.signal.reason;
       const call = begin("exec", id, argv, o);
       try {
         return result(await answer(call, o));
@@ -141,6 +142,7 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       }
     },
     async runWithVolumesOf(from, images, argv, { signal }) {
+      if (signal.aborted) throw signal.reason;
       const call = begin("helper", from, argv, {});
       try {
         return { ...result(await answer(call, { signal })), image: images[0] ?? "" };
