@@ -35,6 +35,8 @@ export interface StartOptions {
   /** Anonymous volumes, e.g. `["/data"]`; removed with the container. */
   volumes?: string[];
   binds?: string[];
+  /** Seconds `docker stop` waits before SIGKILL (the engine's default is 10). */
+  stopTimeout?: number;
 }
 
 /** Creates and starts a labelled container; remove it with {@link removeContainers}. */
@@ -45,6 +47,7 @@ export async function startContainer(opts: StartOptions): Promise<{ id: string; 
     Image: opts.image,
     ...(opts.cmd ? { Cmd: opts.cmd } : {}),
     Labels: { [TEST_LABEL]: "1", ...opts.labels },
+    ...(opts.stopTimeout !== undefined ? { StopTimeout: opts.stopTimeout } : {}),
     Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
     Volumes: Object.fromEntries((opts.volumes ?? []).map((v) => [v, {}])),
     HostConfig: { Binds: opts.binds ?? [], NetworkMode: "none" },

@@ -3,6 +3,7 @@ import { connect } from "../../src/docker/client.ts";
 import type { DockerApi } from "../../src/docker/types.ts";
 import { quiesce } from "../../src/core/lifecycle/quiesce.ts";
 import { silentLogger } from "../../src/ui/logger.ts";
+import { CancelledError } from "../../src/errors.ts";
 import type { ComposeService } from "../../src/compose/model.ts";
 import { removeContainers, requireDocker, startContainer } from "../helpers/docker.ts";
 
@@ -42,6 +43,21 @@ describe("quiesce (real containers)", () => {
     expect(downtime.map((d) => `${d.service}:${d.action}:${d.error ?? "ok"}`)).toEqual(["web:stop:ok", "worker:pause:ok"]);
     expect((await state(web.id)).running).toBe(true);
     expect((await state(worker.id)).paused).toBe(false);
+  }, 60_000);
+
+  it("Ctrl-C while docker stop is still in progress: the stop is awaited, then the container is started again (issue 11 case 5)", async () => {
+    // PID 1 ignores SIGTERM, so the stop takes the whole 3 s stop timeout.
+    const c = await startContainer({ image: "debian:bookworm", cmd: ["sleep", "infinity"], stopTimeout: 3, labels: { "com.docker.compose.service": "web" } });
+    created.push(c.id);
+    const web = await api.inspect(c.id, { signal: signal() });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new CancelledError()), 500);
+    await expect(quiesce([svc("web", { "simpledeploy.backup.stop": "true" })], [web], new Set(), { docker: api, log: silentLogger, signal: controller.signal }))
+      .rejects.toBeInstanceOf(CancelledError);
+    // Look only once the engine's stop is surely over: a stop left running would have ended by now.
+    await new Promise((r) => setTimeout(r, Math.max(0, 4500 - (Date.now() - started))));
+    expect((await api.inspect(c.id, { signal: signal() })).running).toBe(true);
   }, 60_000);
 
   it("reports a container that was removed while stopped instead of starting a stale id", async () => {
