@@ -32,10 +32,10 @@ export async function checkIfDue(opts: ProjectOptions & { target?: string; cron?
       hint: `add ${LABEL.schedule}="0 3 * * *" to a service (docs/scheduling.md), pass --cron EXPR, or drop --if-due`,
     });
   }
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   const sets = await listSets(target, project.name, deps.signal);
-  let newest: (typeof sets)[number] | undefined;
-  for (const s of sets) if (s.complete && (!newest || s.createdAt > newest.createdAt)) newest = s;
+  // listSets gives the one order, newest first; partial sets count as a run that happened.
+  const newest = sets.find((s) => s.complete);
   const check = isDue(found.schedule, newest?.createdAt, deps.now());
   const schedule = formatSchedule(found.schedule);
   if (check.due || !newest) {
