@@ -32,7 +32,7 @@ export async function checkIfDue(opts: ProjectOptions & { target?: string; cron?
       hint: `add ${LABEL.schedule}="0 3 * * *" to a service (docs/scheduling.md), pass --cron EXPR, or drop --if-due`,
     });
   }
-  const target = (await openTargetFlag(opts.target, deps)).target;
+  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
   const sets = await listSets(target, project.name, deps.signal);
   // listSets gives the one order, newest first; partial sets count as a run that happened.
   const newest = sets.find((s) => s.complete);
