@@ -42,7 +42,9 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     if (notDue) return notDue;
   }
   const { project, containers, docker } = await openProject(opts, deps);
-  const items = planItems(project, containers, opts.service);
+  for (const w of project.warnings ?? []) deps.log.warn(w);
+  const consistent = Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent]));
+  const items = planItems(project, containers, { only: opts.service ?? [], consistent, info: (m) => deps.log.info(m) });
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
   const url = resolveTargetUrl(opts.target, deps.env, deps.cwd);
   if (opts.dryRun) {
@@ -59,7 +61,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     ...(opts.level !== undefined ? { level: parseInteger(opts.level, "--level") } : {}),
     concurrency: Math.max(1, opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2),
     services: project.services, containers,
-    consistent: Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent])),
+    consistent,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });

@@ -17,13 +17,15 @@ export interface DetectResult {
    * A malformed or conflicting label is a ConfigError (exit 2), not a row warning.
    */
   schedule: { expression: string; timezone: string | null; services: string[] } | null;
+  /** The loader's findings: unset variables, unsupported keys. */
+  warnings: string[];
 }
 
 export async function runDetect(opts: CommonOptions, deps: Deps): Promise<DetectResult> {
   const { project, origin } = await resolveProject(opts, deps);
   const found = projectSchedule(project.services);
   const schedule = found ? { expression: found.schedule.expression, timezone: found.schedule.timezone, services: found.services } : null;
-  return { project: project.name, origin, services: detectProject(project), schedule };
+  return { project: project.name, origin, services: detectProject(project), schedule, warnings: project.warnings ?? [] };
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps) => {
@@ -39,9 +41,11 @@ export const register: CommandRegistrar = (program: Command, deps: Deps) => {
       s.strategy ?? "-",
       s.source ? `${s.source} ${s.confidence.toFixed(2)}` : "-",
       s.paths.join(",") || "-",
+      s.mounts.filter((m) => !m.included).map((m) => `${m.target} (${m.reason})`).join("; ") || "-",
       s.warnings.join("; "),
     ]);
-    deps.out(renderTable(["SERVICE", "IMAGE", "STRATEGY", "WHY", "PATHS", "WARNINGS"], rows));
+    deps.out(renderTable(["SERVICE", "IMAGE", "STRATEGY", "WHY", "PATHS", "NOT BACKED UP", "WARNINGS"], rows));
+    for (const w of result.warnings) deps.out(`warning: ${w}`);
     if (result.schedule) {
       const zone = result.schedule.timezone ? ` (CRON_TZ=${result.schedule.timezone})` : "";
       deps.out(`schedule: ${result.schedule.expression}${zone}, from ${result.schedule.services.join(", ")}`);

@@ -12,6 +12,8 @@ export type CommandRegistrar = (program: Command, deps: Deps, setExit: (code: Ex
 export interface CommonOptions {
   file?: string[];
   app?: string;
+  /** `--profile`: compose profiles to treat as active, on top of `COMPOSE_PROFILES`. */
+  profile?: string[];
   json?: boolean;
   verbose?: boolean;
 }
@@ -20,6 +22,7 @@ export function addCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("-f, --file <file>", "compose file (repeat to merge several)").argParser(collect))
     .option("--app <name>", "compose project name (finds the running project when no -f is given)")
+    .addOption(new Option("--profile <name>", "compose profile to treat as active (repeatable; adds to COMPOSE_PROFILES)").argParser(collect))
     .option("--json", "print one JSON document on stdout")
     .option("-v, --verbose", "more detail on stderr");
 }

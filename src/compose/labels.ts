@@ -2,6 +2,7 @@
 export const LABEL = {
   strategy: "simpledeploy.backup.strategy",
   paths: "simpledeploy.backup.paths",
+  exclude: "simpledeploy.backup.exclude",
   stop: "simpledeploy.backup.stop",
   pause: "simpledeploy.backup.pause",
   databases: "simpledeploy.backup.databases",

@@ -1,15 +1,13 @@
 import { readFileSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { ComposeError, ConfigError } from "../errors.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { unsetWarning } from "./interpolate.ts";
-import { canonicalizeFile, mergeFiles } from "./merge.ts";
-import type { Raw } from "./merge.ts";
+import { externalService, loadModel } from "./include.ts";
 import type { ComposeProject } from "./model.ts";
 import { buildProject } from "./normalize.ts";
-import { parseComposeYaml } from "./parse.ts";
+import { activeProfiles } from "./profiles.ts";
 import { normalizeProjectName } from "./project-name.ts";
 
 export interface LoadOptions {
@@ -19,6 +17,8 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** `--app`: beats `COMPOSE_PROJECT_NAME`, `name:` and the directory name. */
   projectName?: string;
+  /** `--profile` names; added to `COMPOSE_PROFILES`. */
+  profiles?: string[];
 }
 
 /** Compose's file names in its order of preference, and the override files it adds on discovery. */
@@ -61,17 +61,9 @@ export async function loadCompose(opts: LoadOptions): Promise<ComposeProject> {
   const warnings = new Set<string>();
   const onUnset = (name: string) => void warnings.add(unsetWarning(name));
 
-  const texts = await Promise.all(files.map(readComposeFile));
-  const docs: Raw[] = [];
-  texts.forEach((text, i) => {
-    const file = files[i]!;
-    const parsed = parseComposeYaml(text, file, { lookup, onUnset });
-    if (parsed.length === 0) throw new ComposeError("empty compose file: no services", { file });
-    for (const doc of parsed) docs.push(canonicalizeFile(doc, file));
-  });
-  const merged = mergeFiles(docs);
-  if (merged.include !== undefined) warnings.add("include: is not supported; services of included files are ignored");
+  const merged = loadModel(files, { lookup, env: opts.env, dir: workingDir, onUnset });
 
+  const warn = (msg: string) => void warnings.add(msg);
   const name = projectName(opts.projectName, lookup("COMPOSE_PROJECT_NAME"), merged.name, workingDir);
   const project = buildProject(merged, {
     name,
@@ -79,8 +71,10 @@ export async function loadCompose(opts: LoadOptions): Promise<ComposeProject> {
     files,
     lookup,
     home: opts.env.HOME || homedir(),
-    warn: (msg) => void warnings.add(msg),
+    warn,
+    extendsFile: (file, service) => externalService(file, service, { lookup, onUnset }, warn),
   });
+  project.activeProfiles = activeProfiles(opts.profiles ?? [], lookup("COMPOSE_PROFILES"));
   if (warnings.size > 0) project.warnings = [...warnings];
   return project;
 }
@@ -116,17 +110,6 @@ function readDotenv(dir: string, env: NodeJS.ProcessEnv): Record<string, string>
     throw new ComposeError(`cannot read ${file}`, { file, cause });
   }
   return parseDotenv(text, file, (name) => env[name]);
-}
-
-async function readComposeFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ComposeError(`compose file not found: ${file}`, { cause, hint: "check the -f / COMPOSE_FILE path" });
-    if (code === "EISDIR") throw new ComposeError(`compose file is a directory: ${file}`, { cause });
-    throw new ComposeError(`cannot read compose file ${file}`, { cause, file });
-  }
 }
 
 function projectName(app: string | undefined, fromEnv: string | undefined, fromFile: unknown, workingDir: string): string {

@@ -34,10 +34,11 @@ export function mergeFiles(docs: Raw[]): Raw {
 }
 
 /**
- * Resolves `extends:` between services of the merged project. Extending a service in another file
- * is not supported: `warn` is told and the service keeps only its own settings.
+ * Resolves `extends:` between services of the merged project. A base in another file comes from
+ * `external` (its paths already resolved against that file); without it, `warn` is told and the
+ * service keeps only its own settings.
  */
-export function applyExtends(services: Raw, warn: (msg: string) => void): Raw {
+export function applyExtends(services: Raw, warn: (msg: string) => void, external?: (file: string, service: string) => Raw): Raw {
   const done = new Map<string, Raw>();
   const resolving = new Set<string>();
   const resolve = (name: string): Raw => {
@@ -49,7 +50,9 @@ export function applyExtends(services: Raw, warn: (msg: string) => void): Raw {
       const spec: Raw | undefined = typeof ext === "string" ? { service: ext } : isMapping(ext) ? ext : undefined;
       const base = spec?.service;
       if (typeof base !== "string") throw new ComposeError(`service "${name}": extends needs a service name`);
-      if (spec?.file !== undefined) {
+      if (typeof spec?.file === "string" && external) {
+        result = mergeMap(external(spec.file, base), own, ["services", name]);
+      } else if (spec?.file !== undefined) {
         warn(`service "${name}" extends "${base}" from another file, which is not supported: only its own settings are used`);
       } else {
         if (!isMapping(services[base])) throw new ComposeError(`service "${name}" extends undefined service "${base}"`);

@@ -13,6 +13,12 @@ export interface VolumeMount {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /**
+   * What the host path of a bind mount is, looked at when the project was loaded: `missing` when
+   * it does not exist (docker then creates a directory). Undefined for other mount types and for
+   * projects built from containers.
+   */
+  hostKind?: "file" | "dir" | "socket" | "other" | "missing";
 }
 
 /** A service-level `secrets:` entry, resolved against the top-level `secrets:` map. */
@@ -35,7 +41,11 @@ export interface ComposeService {
   secrets: ServiceSecret[];
   /** `command` as written: string (shell form) or list (exec form); undefined when absent. */
   command?: string | string[];
+  /** `entrypoint` as written, like `command`. */
+  entrypoint?: string | string[];
   profiles: string[];
+  /** Absolute `build` context when the service is built from local sources. */
+  buildContext?: string;
 }
 
 export interface ComposeVolume {
@@ -53,6 +63,8 @@ export interface ComposeProject {
   files: string[];
   services: ComposeService[];
   volumes: Record<string, ComposeVolume>;
+  /** Profiles enabled by `--profile` and `COMPOSE_PROFILES`; see `isServiceActive`. */
+  activeProfiles?: string[];
   /** Non-fatal findings of the loader (unset variables, unsupported keys); absent when none. */
   warnings?: string[];
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { ComposeError } from "../errors.ts";
 import { parseDotenv } from "./dotenv.ts";
@@ -15,6 +15,8 @@ export interface NormalizeContext {
   lookup: (name: string) => string | undefined;
   home: string;
   warn: (msg: string) => void;
+  /** Loads service `service` of another compose file for `extends: {file:}`. */
+  extendsFile?: (file: string, service: string) => Raw;
 }
 
 /**
@@ -27,7 +29,7 @@ export function buildProject(merged: Raw, ctx: NormalizeContext): ComposeProject
   const secretFiles = topSecrets(merged.secrets, ctx);
   const raw = isMapping(merged.services) ? merged.services : {};
   if (Object.keys(raw).length === 0) throw fail(ctx, "no services defined");
-  const services = Object.entries(applyExtends(raw, ctx.warn)).map(([name, svc]) =>
+  const services = Object.entries(applyExtends(raw, ctx.warn, ctx.extendsFile)).map(([name, svc]) =>
     toService(name, svc as Raw, ctx, volumes, secretFiles),
   );
   return { name: ctx.name, workingDir: ctx.workingDir, files: ctx.files, services, volumes };
@@ -52,8 +54,12 @@ function toService(
   };
   if (typeof svc.image === "string" && svc.image !== "") out.image = svc.image;
   if (typeof svc.container_name === "string" && svc.container_name !== "") out.containerName = svc.container_name;
+  const context = typeof svc.build === "string" ? svc.build : isMapping(svc.build) ? (svc.build.context ?? ".") : undefined;
+  if (typeof context === "string" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(context) && !context.startsWith("git@")) out.buildContext = hostPath(context, ctx);
   if (typeof svc.command === "string") out.command = svc.command;
   else if (Array.isArray(svc.command)) out.command = svc.command.map((c) => (c === null ? "" : String(c)));
+  if (typeof svc.entrypoint === "string") out.entrypoint = svc.entrypoint;
+  else if (Array.isArray(svc.entrypoint)) out.entrypoint = svc.entrypoint.map((c) => (c === null ? "" : String(c)));
   return out;
 }
 
@@ -86,7 +92,10 @@ function mounts(name: string, list: unknown, ctx: NormalizeContext, volumes: Rec
   return list.map((entry) => {
     const m = parseVolumeEntry(entry);
     if (typeof m === "string") throw fail(ctx, `service "${name}": ${m}`);
-    if (m.type === "bind" && m.source !== undefined) m.source = hostPath(m.source, ctx);
+    if (m.type === "bind" && m.source !== undefined) {
+      m.source = hostPath(m.source, ctx);
+      m.hostKind = hostKind(m.source);
+    }
     if (m.type === "volume" && m.source !== undefined && !Object.hasOwn(volumes, m.source)) {
       throw fail(ctx, `service "${name}" refers to undefined volume "${m.source}"`, undefined, "declare it under the top-level volumes:");
     }
@@ -143,6 +152,12 @@ function stringMap(value: unknown): Record<string, string> {
 function hostPath(p: string, ctx: NormalizeContext): string {
   if (p === "~" || p.startsWith("~/")) return join(ctx.home, p.slice(1));
   return resolve(ctx.workingDir, p);
+}
+
+function hostKind(path: string): NonNullable<VolumeMount["hostKind"]> {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return "missing";
+  return st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
 }
 
 function fail(ctx: NormalizeContext, message: string, cause?: unknown, hint?: string): ComposeError {

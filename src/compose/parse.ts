@@ -1,4 +1,4 @@
-import { isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
 import type { Document, Node, Scalar, Tags } from "yaml";
 import { ComposeError } from "../errors.ts";
 import { interpolate } from "./interpolate.ts";
@@ -116,9 +116,48 @@ function keyPath(path: readonly unknown[], node: Scalar): string {
   return out || "(root)";
 }
 
+/**
+ * Expanded size past which a document counts as an alias bomb ("billion laughs"). The yaml
+ * library's own guard counts aliases times their size and rejects real files that merge anchors
+ * holding aliases into dozens of services; compose's go-yaml accepts those. This bound is on what
+ * actually matters, the number of nodes after expansion: real compose files stay far below it.
+ */
+export const MAX_EXPANDED_NODES = 2_000_000;
+
+/** Node count of `node` with every alias expanded, memoised per anchored node; stops past the limit. */
+function expandedSize(doc: Document): number {
+  const memo = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    if (node === null || node === undefined) return 1;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      return target === undefined ? 1 : size(target);
+    }
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    memo.set(node, 1); // a cycle (an alias inside its own anchor) counts once; toJS rejects it
+    let n = 1;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+        if (n > MAX_EXPANDED_NODES) break;
+      }
+    }
+    memo.set(node, n);
+    return n;
+  };
+  return size(doc.contents);
+}
+
 function toPlain(doc: Document, file: string): unknown {
+  if (expandedSize(doc) > MAX_EXPANDED_NODES) {
+    throw new ComposeError(`invalid YAML: aliases expand to more than ${MAX_EXPANDED_NODES} nodes (an alias bomb?)`, {
+      file,
+      hint: "the file repeats anchors inside anchors far beyond what a compose file needs",
+    });
+  }
   try {
-    return doc.toJS({ maxAliasCount: 1000 });
+    return doc.toJS({ maxAliasCount: -1 });
   } catch (cause) {
     throw new ComposeError(`invalid YAML: ${cause instanceof Error ? cause.message : String(cause)}`, { file, cause });
   }

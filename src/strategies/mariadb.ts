@@ -1,7 +1,7 @@
 import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
 import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
-import { repoMatcher } from "./shared/exec.ts";
+import { repoMatcher } from "./shared/image-match.ts";
 
 /** The official `mariadb` image reads MARIADB_* first and the MYSQL_* names as aliases; bitnami the same. */
 const ENV: FamilyEnv = {
@@ -23,6 +23,10 @@ export const mariadb = {
   description: "mariadb-dump (or mysqldump) of the configured or all databases; restored through the client",
   needsRunning: true,
   matchImage: repoMatcher(["mariadb"], ["mariadb-galera"]),
+  signature: {
+    env: ["MARIADB_ROOT_PASSWORD", "MARIADB_RANDOM_ROOT_PASSWORD", "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD_HASH"],
+    dataDirs: ["/bitnami/mariadb", "/var/lib/mysql"],
+  },
   inspect: (service, labels) => inspectFamily(service, labels, ENV),
   backup: (ctx) => backupFamily(ctx, ENV),
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),

@@ -6,7 +6,8 @@ import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { errorMessage } from "../errors.ts";
 import { expectMagic } from "./shared/validate.ts";
-import { dumpStream, passwordKeys, repoMatcher, runWithInput } from "./shared/exec.ts";
+import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
+import { repoMatcher } from "./shared/image-match.ts";
 import { putContainerFile } from "./shared/container-file.ts";
 import { labelOf } from "./shared/lifecycle.ts";
 
@@ -25,7 +26,11 @@ export const mongo = {
   ext: "archive",
   description: "mongodump --archive; mongorestore --archive --drop",
   needsRunning: true,
-  matchImage: repoMatcher(["mongo", "mongodb", "mongodb-community-server", "mongodb-enterprise-server"], []),
+  matchImage: repoMatcher(["mongo", "mongodb", "mongodb-community-server", "mongodb-enterprise-server", "percona-server-mongodb"], []),
+  signature: {
+    env: ["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGODB_ROOT_PASSWORD", "MONGODB_REPLICA_SET_MODE"],
+    dataDirs: ["/data/db", "/bitnami/mongodb"],
+  },
 
   inspect(service, labels) {
     const warnings: string[] = [];

@@ -1,7 +1,7 @@
 import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
 import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
-import { repoMatcher } from "./shared/exec.ts";
+import { repoMatcher } from "./shared/image-match.ts";
 
 /** The official `mysql` image's variables; Percona and bitnami/mysql read the same names. */
 const ENV: FamilyEnv = {
@@ -23,6 +23,10 @@ export const mysql = {
   description: "mysqldump of the configured or all databases; restored through the mysql client",
   needsRunning: true,
   matchImage: repoMatcher(["mysql", "mysql-server", "percona-server", "percona"], ["percona-xtradb-cluster"]),
+  signature: {
+    env: ["MYSQL_ROOT_PASSWORD", "MYSQL_RANDOM_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_ROOT_HOST"],
+    dataDirs: ["/var/lib/mysql", "/bitnami/mysql"],
+  },
   inspect: (service, labels) => inspectFamily(service, labels, ENV),
   backup: (ctx) => backupFamily(ctx, ENV),
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),

@@ -2,7 +2,8 @@ import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { expectMagic } from "./shared/validate.ts";
-import { dumpStream, passwordKeys, repoMatcher, runWithInput } from "./shared/exec.ts";
+import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
+import { repoMatcher } from "./shared/image-match.ts";
 
 const USER_KEYS = ["POSTGRES_USER", "POSTGRESQL_USERNAME", "POSTGRESQL_USER"] as const;
 const DB_KEYS = ["POSTGRES_DB", "POSTGRESQL_DATABASE"] as const;
@@ -18,7 +19,11 @@ export const postgres = {
   ext: "pgdump",
   description: "pg_dump custom format of one database; pg_restore in a single transaction",
   needsRunning: true,
-  matchImage: repoMatcher(["postgres", "postgresql"], ["postgis", "timescaledb", "pgvector", "pgvecto-rs", "postgresql-repmgr"], 0.95, 0.9),
+  matchImage: repoMatcher(["postgres", "postgresql"], ["postgis", "timescaledb", "pgvector", "pgvecto-rs", "postgresql-repmgr", "supabase-postgres", "cloudnative-pg"], 0.95, 0.9),
+  signature: {
+    env: ["POSTGRES_PASSWORD", "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_INITDB_ARGS", "POSTGRESQL_PASSWORD", "POSTGRESQL_POSTGRES_PASSWORD"],
+    dataDirs: ["/var/lib/postgresql/data", "/var/lib/postgresql", "/bitnami/postgresql", "/home/postgres/pgdata"],
+  },
 
   inspect(service) {
     const warnings: string[] = [];

@@ -2,7 +2,7 @@ import { join, posix } from "node:path";
 import type { RunContext, Strategy } from "./types.ts";
 import { StrategyError } from "../errors.ts";
 import { expectMagic } from "./shared/validate.ts";
-import { repoMatcher } from "./shared/exec.ts";
+import { repoMatcher } from "./shared/image-match.ts";
 import { openContainerFile, putContainerFile, readSpooled, spoolDir, spoolTo, statPath } from "./shared/container-file.ts";
 import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
 import { redisConnection } from "./redis/cli.ts";
@@ -24,6 +24,7 @@ export const redis = {
   description: "BGSAVE, then the RDB file copied out; restored with the server stopped (AOF rebuilt from it)",
   needsRunning: true,
   matchImage: repoMatcher(["redis", "valkey", "keydb", "redis-stack-server", "redis-stack"], []),
+  signature: { env: ["REDIS_PASSWORD", "REDIS_AOF_ENABLED", "REDIS_DISABLE_COMMANDS", "VALKEY_PASSWORD"], dataDirs: ["/bitnami/redis/data", "/bitnami/valkey/data"] },
 
   inspect() {
     return { warnings: [] };

@@ -3,8 +3,11 @@ import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
 
-/** Why a service got its strategy. */
-export type DetectionSource = "label" | "image" | "volumes";
+/**
+ * Why a service got its strategy: a label, its image name, a server-side environment variable
+ * of the database image (`env`), a database data directory it mounts (`data-dir`), or its mounts.
+ */
+export type DetectionSource = "label" | "image" | "env" | "data-dir" | "volumes";
 
 /** The outcome of detection for one service (pure data, printed by `detect`). */
 export interface Detection {
@@ -72,8 +75,18 @@ export interface Strategy {
    * runs this kind of service; 0 for no match.
    */
   matchImage(repo: string): number;
-  /** Pure look at a service: warnings such as missing credentials, and paths for path-based kinds. */
-  inspect(service: ComposeService, labels: Record<string, string>): { paths?: string[]; warnings: string[] };
+  /**
+   * How a service of this kind is recognised when its image name says nothing: environment
+   * variables only the server image reads (not a client's connection settings), and the data
+   * directories the server keeps its files in. Detection only; absent for path-based kinds.
+   */
+  readonly signature?: { readonly env: readonly string[]; readonly dataDirs: readonly string[] };
+  /**
+   * Pure look at a service: warnings such as missing credentials, and paths for path-based kinds.
+   * `defaultPaths` are the mounts detection counts as data (see docs/labels.md) for kinds that
+   * archive paths when no label names them.
+   */
+  inspect(service: ComposeService, labels: Record<string, string>, defaultPaths?: readonly string[]): { paths?: string[]; warnings: string[] };
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**

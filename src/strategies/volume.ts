@@ -20,14 +20,11 @@ export const volume = {
   needsRunning: false,
   matchImage: () => 0,
 
-  inspect(service, labels) {
+  // Which mounts count as data is detection's call (core/project/coverage.ts); a label overrides it.
+  inspect(_service, labels, defaultPaths = []) {
     const explicit = splitList(labels[LABEL.paths]);
-    const paths = explicit.length ? explicit : service.volumes.filter((m) => m.type === "volume").map((m) => m.target);
-    const warnings: string[] = [];
-    const binds = service.volumes.filter((m) => m.type === "bind" && !paths.includes(m.target)).map((m) => m.target);
-    if (binds.length) warnings.push(`bind mounts (${binds.join(", ")}) are not backed up; add them to ${LABEL.paths} to include them`);
-    if (paths.length === 0) warnings.push(`no paths to back up; set ${LABEL.paths}`);
-    return { paths, warnings };
+    const paths = explicit.length ? explicit : [...defaultPaths];
+    return { paths, warnings: paths.length === 0 ? [`no paths to back up; set ${LABEL.paths}`] : [] };
   },
 
   async backup(ctx) {

@@ -1,8 +1,10 @@
-import type { ComposeProject, ComposeService, VolumeMount } from "../../compose/model.ts";
+import type { ComposeProject, ComposeService } from "../../compose/model.ts";
 import type { Detection, Strategy } from "../../strategies/types.ts";
-import { getStrategy, strategies } from "../../strategies/index.ts";
-import { imageRepo } from "../../compose/image.ts";
+import { getStrategy } from "../../strategies/index.ts";
 import { LABEL, splitList } from "../../compose/labels.ts";
+import { isServiceActive } from "../../compose/profiles.ts";
+import { classifyMounts, includedPaths, volumeOwners, type MountCoverage, type VolumeOwners } from "./coverage.ts";
+import { recogniseDatabase } from "./recognise.ts";
 
 /** One row of `sdbackup detect`; field names are a stable JSON contract. */
 export interface ServiceDetection {
@@ -13,65 +15,81 @@ export interface ServiceDetection {
   confidence: number;
   paths: string[];
   warnings: string[];
+  /** Every mount of the service, and why it is or is not backed up. */
+  mounts: MountCoverage[];
+  /** False when the service's profiles are all inactive: `docker compose up` does not start it. */
+  active: boolean;
 }
 
 /**
  * Chooses a strategy per service. Pure: the same project gives the same answer, no I/O.
- * An explicit label wins (`none` excludes); then the best image match; then named volumes.
- * A database service gets only its dump strategy: its data volume is not archived as well.
+ * An explicit label wins (`none` excludes); then a database recognised by image, environment or
+ * data directory (its files are covered by the dump, never archived); then the mounts that hold
+ * data (see coverage.ts). A named volume is backed up once, by the service that owns it.
  */
-export function detectProject(project: ComposeProject): ServiceDetection[] {
-  return project.services.map(detectService);
+export function detectProject(project: Pick<ComposeProject, "services" | "activeProfiles">): ServiceDetection[] {
+  const active = project.services.filter((s) => isServiceActive(s, project));
+  const inactive = project.services.filter((s) => !isServiceActive(s, project));
+  const owners = volumeOwners([...active, ...inactive], (s) => isDumped(s));
+  return project.services.map((s) => detectService(s, { owners, active: isServiceActive(s, project) }));
 }
 
-export function detectService(service: ComposeService): ServiceDetection {
-  const labels = service.labels;
-  const base = { service: service.name, image: service.image ?? null };
-  const labelled = labels[LABEL.strategy]?.trim();
+export interface DetectContext {
+  owners: VolumeOwners;
+  active: boolean;
+}
+
+/** One service; without a context it is judged as if it were the only service of its project. */
+export function detectService(service: ComposeService, ctx?: DetectContext): ServiceDetection {
+  const owners = ctx?.owners ?? volumeOwners([service], isDumped);
+  const active = ctx?.active ?? true;
+  const base = { service: service.name, image: service.image ?? null, active };
+  const inactiveNote = active ? [] : [`profile ${service.profiles.join(", ")} is not active: skipped unless its container exists`];
+  const labelled = service.labels[LABEL.strategy]?.trim();
   if (labelled === "none") {
-    return { ...base, strategy: null, source: "label", confidence: 1, paths: [], warnings: [] };
+    const mounts = classifyMounts(service, owners, undefined).map((m) => ({ ...m, included: false, reason: `${LABEL.strategy}=none` }));
+    return { ...base, strategy: null, source: "label", confidence: 1, paths: [], warnings: inactiveNote, mounts };
   }
-  if (labelled) return fromStrategy(base, service, getStrategy(labelled), "label", 1);
+  if (labelled) return fromStrategy(base, service, getStrategy(labelled), "label", 1, owners, inactiveNote);
 
-  const repo = service.image ? imageRepo(service.image) : "";
-  let best: { strategy: Strategy; confidence: number } | undefined;
-  for (const strategy of strategies) {
-    const confidence = repo ? strategy.matchImage(repo) : 0;
-    if (confidence > (best?.confidence ?? 0)) best = { strategy, confidence };
+  const db = recogniseDatabase(service);
+  if (db) return fromStrategy(base, service, db.strategy, db.source, db.confidence, owners, inactiveNote);
+
+  const mounts = classifyMounts(service, owners, undefined);
+  const explicit = splitList(service.labels[LABEL.paths]);
+  if (explicit.length || includedPaths(mounts).length) {
+    return fromStrategy(base, service, getStrategy("volume"), explicit.length ? "label" : "volumes", explicit.length ? 1 : 0.8, owners, inactiveNote);
   }
-  if (best) return fromStrategy(base, service, best.strategy, "image", best.confidence);
-
-  const explicitPaths = splitList(labels[LABEL.paths]);
-  const volumePaths = dataMounts(service.volumes).map((m) => m.target);
-  if (explicitPaths.length || volumePaths.length) {
-    return fromStrategy(base, service, getStrategy("volume"), explicitPaths.length ? "label" : "volumes", explicitPaths.length ? 1 : 0.8);
-  }
-  const binds = service.volumes.filter((m) => m.type === "bind").map((m) => m.target);
-  const warnings = binds.length ? [`bind mounts (${binds.join(", ")}) are not backed up; set ${LABEL.paths} to include them`] : [];
-  return { ...base, strategy: null, source: null, confidence: 0, paths: [], warnings };
-}
-
-/** Named and anonymous volumes hold data; bind mounts are usually source or config, tmpfs is scratch. */
-export function dataMounts(volumes: readonly VolumeMount[]): VolumeMount[] {
-  return volumes.filter((m) => m.type === "volume");
+  return { ...base, strategy: null, source: null, confidence: 0, paths: [], warnings: inactiveNote, mounts };
 }
 
 // --- internal ---
 
+/** Services whose data a dump covers: a dump strategy by label, or a recognised database. */
+function isDumped(service: ComposeService): boolean {
+  const labelled = service.labels[LABEL.strategy]?.trim();
+  if (labelled === "none") return false;
+  if (labelled) return getStrategy(labelled).needsRunning;
+  return recogniseDatabase(service) !== undefined;
+}
+
 function fromStrategy(
-  base: Pick<ServiceDetection, "service" | "image">,
+  base: Pick<ServiceDetection, "service" | "image" | "active">,
   service: ComposeService,
   strategy: Strategy,
   source: NonNullable<ServiceDetection["source"]>,
   confidence: number,
+  owners: VolumeOwners,
+  notes: string[],
 ): ServiceDetection {
-  const inspected = strategy.inspect(service, service.labels);
-  return {
-    ...base,
-    strategy: strategy.name,
-    source,
-    confidence,
-    paths: inspected.paths ?? [],
-    warnings: inspected.warnings,
-  };
+  const dump = strategy.needsRunning;
+  let mounts = classifyMounts(service, owners, dump ? strategy.name : undefined);
+  const inspected = strategy.inspect(service, service.labels, includedPaths(mounts));
+  const paths = inspected.paths ?? [];
+  if (!dump && strategy.name !== "volume") {
+    mounts = mounts.map((m) => ({ ...m, included: false, reason: `the ${strategy.name} strategy backs up ${paths.join(", ") || "its labelled paths"}` }));
+  } else if (strategy.name === "volume" && splitList(service.labels[LABEL.paths]).length) {
+    mounts = mounts.map((m) => ({ ...m, included: paths.includes(m.target), reason: paths.includes(m.target) ? `named in ${LABEL.paths}` : `not in ${LABEL.paths}` }));
+  }
+  return { ...base, strategy: strategy.name, source, confidence, paths, warnings: [...inspected.warnings, ...notes], mounts };
 }

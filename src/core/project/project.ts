@@ -11,6 +11,7 @@ import { ConfigError } from "../../errors.ts";
 export interface ProjectOptions {
   file?: string[];
   app?: string;
+  profile?: string[];
 }
 
 export interface ResolvedProject {
@@ -32,11 +33,11 @@ const WORKING_DIR_LABEL = "com.docker.compose.project.working_dir";
  */
 export async function resolveProject(opts: ProjectOptions, deps: Deps): Promise<ResolvedProject> {
   if (opts.file?.length) {
-    const project = await loadCompose({ files: opts.file, cwd: deps.cwd, env: deps.env, ...nameOpt(opts.app) });
+    const project = await loadCompose({ files: opts.file, cwd: deps.cwd, env: deps.env, ...nameOpt(opts.app), ...profileOpt(opts) });
     return { project, origin: "files" };
   }
-  if (opts.app) return fromRunningProject(opts.app, deps);
-  const project = await loadCompose({ cwd: deps.cwd, env: deps.env });
+  if (opts.app) return fromRunningProject(opts.app, deps, opts);
+  const project = await loadCompose({ cwd: deps.cwd, env: deps.env, ...profileOpt(opts) });
   return { project, origin: "files" };
 }
 
@@ -49,12 +50,12 @@ export async function projectContainers(project: string, deps: Deps): Promise<Co
 
 // --- internal ---
 
-async function fromRunningProject(app: string, deps: Deps): Promise<ResolvedProject> {
+async function fromRunningProject(app: string, deps: Deps, opts: ProjectOptions): Promise<ResolvedProject> {
   const name = normalizeProjectName(app);
   const containers = await projectContainers(name, deps);
   if (containers.length === 0) {
     if (discoverComposeFiles(deps.cwd).length > 0) {
-      const project = await loadCompose({ cwd: deps.cwd, env: deps.env, projectName: app });
+      const project = await loadCompose({ cwd: deps.cwd, env: deps.env, projectName: app, ...profileOpt(opts) });
       return { project, origin: "files" };
     }
     throw new ConfigError(`no containers found for compose project "${name}" and no compose file here`, {
@@ -66,7 +67,7 @@ async function fromRunningProject(app: string, deps: Deps): Promise<ResolvedProj
   const files = await locateConfigFiles(labels[CONFIG_FILES_LABEL] ?? "", workingDir);
   if (files.length > 0) {
     try {
-      const project = await loadCompose({ files, cwd: workingDir, env: deps.env, projectName: name });
+      const project = await loadCompose({ files, cwd: workingDir, env: deps.env, projectName: name, ...profileOpt(opts) });
       return { project, origin: "files", containers };
     } catch (err) {
       deps.log.warn(`could not load ${files.join(", ")} (${err instanceof Error ? err.message : String(err)}); using the containers' own configuration`);
@@ -96,6 +97,10 @@ async function firstReadable(paths: string[]): Promise<string | undefined> {
     if (await access(p).then(() => true, () => false)) return p;
   }
   return undefined;
+}
+
+function profileOpt(opts: ProjectOptions): { profiles?: string[] } {
+  return opts.profile?.length ? { profiles: opts.profile } : {};
 }
 
 function nameOpt(app: string | undefined): { projectName?: string } {

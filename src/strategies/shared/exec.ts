@@ -31,11 +31,3 @@ export function passwordKeys(ctx: RunContext, defaults: readonly string[]): stri
   const override = ctx.service.labels[LABEL.passwordEnv] ?? ctx.container.labels[LABEL.passwordEnv];
   return override ? [override] : [...defaults];
 }
-
-/** Matches a repository against exact names (confidence `high`) and families (confidence `low`). */
-export function repoMatcher(exact: readonly string[], family: readonly string[] = [], high = 0.95, low = 0.85) {
-  return (repo: string): number => {
-    if (exact.includes(repo)) return high;
-    return family.some((f) => repo === f || repo.startsWith(`${f}-`)) ? low : 0;
-  };
-}

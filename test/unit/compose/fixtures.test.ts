@@ -82,7 +82,7 @@ describe("fixture compose projects load as detection expects", () => {
       app: "ghcr.io/acme/app:1.2",
       web: "nginx",
     });
-    expect(svc(p, "web").volumes).toEqual([{ type: "bind", source: join(FIXTURES, "images/site"), target: "/usr/share/nginx/html", readOnly: true }]);
+    expect(svc(p, "web").volumes).toEqual([{ type: "bind", source: join(FIXTURES, "images/site"), target: "/usr/share/nginx/html", readOnly: true, hostKind: "dir" }]);
     expect(svc(p, "app").volumes).toEqual([{ type: "volume", source: "app", target: "/var/lib/app", readOnly: false }]);
   });
 

@@ -196,10 +196,10 @@ describe("loadCompose: errors", () => {
   });
 });
 
-describe("loadCompose: unsupported keys", () => {
-  it("warns that include: is not followed", async () => {
+describe("loadCompose: include", () => {
+  // issue 12: include: is followed now (tests in include.test.ts); a missing file is an error like in compose
+  it("a missing included file is an error naming it", async () => {
     const dir = tmpProject({ "compose.yaml": "include:\n  - other/compose.yaml\nservices:\n  app:\n    image: x\n" });
-    const p = await loadCompose({ cwd: dir, env: {} });
-    expect(p.warnings).toEqual(["include: is not supported; services of included files are ignored"]);
+    await expect(loadCompose({ cwd: dir, env: {} })).rejects.toThrow(/compose file not found: .*other\/compose\.yaml/);
   });
 });

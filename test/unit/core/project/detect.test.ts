@@ -39,7 +39,8 @@ describe("detection over realistic compose files", () => {
     for (const [service, strategy] of Object.entries(expected)) expect(d[service]?.strategy, service).toBe(strategy);
     expect(d.pg!.source).toBe("image");
     expect(d.pg!.confidence).toBeGreaterThan(0.9);
-    expect(d.web!.warnings.join()).toMatch(/bind mounts/);
+    // issue 12: why a mount is left out is said per mount, not as a warning
+    expect(d.web!.mounts).toEqual([expect.objectContaining({ target: "/usr/share/nginx/html", included: false, reason: "read-only" })]);
   });
 
   it("nextcloud: app volume, postgres with a _FILE secret, no volume backup of the database", async () => {
@@ -77,15 +78,17 @@ describe("detectService rules", () => {
     }
   });
 
-  it("never backs up bind mounts unless a label names them", () => {
-    const bindOnly = svc({ image: "nginx", volumes: [{ type: "bind", source: "/src", target: "/app", readOnly: false }] });
-    expect(detectService(bindOnly).strategy).toBeNull();
+  // issue 12 changed both rules: a writable directory bind mount is data, an anonymous volume is a cache
+  it("backs up a writable directory bind mount; a label narrows the paths", () => {
+    const bindOnly = svc({ image: "nginx", volumes: [{ type: "bind", source: "/srv/uploads", target: "/app", readOnly: false, hostKind: "dir" }] });
+    expect(detectService(bindOnly)).toMatchObject({ strategy: "volume", source: "volumes", paths: ["/app"] });
     const labelled = { ...bindOnly, labels: { "simpledeploy.backup.paths": "/app" } };
-    expect(detectService(labelled)).toMatchObject({ strategy: "volume", paths: ["/app"] });
+    expect(detectService(labelled)).toMatchObject({ strategy: "volume", source: "label", paths: ["/app"] });
   });
 
-  it("ignores tmpfs and keeps anonymous volumes", () => {
+  it("ignores tmpfs and anonymous volumes", () => {
     const s = svc({ image: "app", volumes: [{ type: "tmpfs", target: "/tmp", readOnly: false }, { type: "volume", target: "/cache", readOnly: false }] });
-    expect(detectService(s)).toMatchObject({ strategy: "volume", paths: ["/cache"] });
+    expect(detectService(s)).toMatchObject({ strategy: null, paths: [] });
+    expect(detectService(s).mounts.map((m) => m.reason)).toEqual(["tmpfs (scratch space)", "anonymous volume (a cache)"]);
   });
 });
