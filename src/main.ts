@@ -1,6 +1,8 @@
 import { runCli } from "./cli.ts";
-import { CancelledError, ExitCode, InternalError, SdbackupError, exitCodeFor, isAbortError } from "./errors.ts";
+import { CancelledError, ExitCode, SdbackupError, exitCodeFor, isAbortError } from "./errors.ts";
 import { createLogger } from "./ui/logger.ts";
+import { errorDocument, reportError } from "./ui/report-error.ts";
+import { scanOutputMode } from "./commands/options.ts";
 import type { DockerApi } from "./docker/types.ts";
 import { criticalSettled, hasCritical } from "./runtime/critical.ts";
 
@@ -10,9 +12,8 @@ import { criticalSettled, hasCritical } from "./runtime/critical.ts";
  */
 const controller = new AbortController();
 const argv = process.argv.slice(2);
-const verbose = argv.includes("--verbose") || argv.includes("-v");
-const json = argv.includes("--json");
-const log = createLogger({ verbose, json });
+// A first guess from argv, so that even a usage error respects --json; the parsed flags replace it.
+const log = createLogger(scanOutputMode(argv));
 
 let signals = 0;
 function onSignal(sig: NodeJS.Signals): void {
@@ -51,35 +52,15 @@ async function main(): Promise<number> {
       },
       now: () => new Date(),
       stdinIsTTY: Boolean(process.stdin.isTTY),
-    });
+    }, { onOutputMode: (mode) => log.configure(mode) });
   } catch (err) {
     const interrupted = controller.signal.aborted || isAbortError(err);
     const shown = interrupted && !(err instanceof SdbackupError) ? new CancelledError() : err;
-    report(shown);
+    reportError(shown, log);
     const code = interrupted ? ExitCode.interrupted : exitCodeFor(shown);
-    if (json && !printed) process.stdout.write(JSON.stringify({ error: errorDocument(shown, code) }, null, 2) + "\n");
+    if (log.mode.json && !printed) process.stdout.write(JSON.stringify({ error: errorDocument(shown, code) }, null, 2) + "\n");
     return code;
   }
-}
-
-/** `--json` callers get the failure as data too: code, message, hint and the exit code. */
-function errorDocument(err: unknown, exitCode: number): Record<string, unknown> {
-  if (err instanceof SdbackupError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), exitCode };
-  return { code: "E_INTERNAL", message: err instanceof Error ? err.message : String(err), exitCode };
-}
-
-function report(err: unknown): void {
-  if (err instanceof SdbackupError) {
-    if (!err.context?.printed) log.error(err.message);
-    if (err.hint) log.info(`hint: ${err.hint}`);
-    if (verbose && err.cause) log.debug(`cause: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`);
-    if (verbose && err instanceof InternalError) log.debug(err.stack ?? "");
-    return;
-  }
-  const bug = new InternalError(err instanceof Error ? err.message : String(err), { cause: err });
-  log.error(bug.message);
-  log.info(`hint: ${bug.hint}`);
-  if (verbose && err instanceof Error) log.debug(err.stack ?? "");
 }
 
 // No top-level await: the single binary is a CommonJS bundle.

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { checkCompression, elapsed, nonEmpty, nonEmptyList, wholeNumber } from "./validate.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import type { Compression } from "../manifest/schema.ts";
@@ -8,7 +9,7 @@ import { openProject } from "../core/project/open-project.ts";
 import { planItems } from "../core/project/plan.ts";
 import { runBackupPlan, type BackupResult } from "../core/backup/run-backup.ts";
 import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
 import { LABEL, isTrue } from "../compose/labels.ts";
 import { parseElapsed } from "../runtime/duration.ts";
@@ -18,8 +19,8 @@ export interface BackupOptions extends CommonOptions {
   service?: string[];
   target?: string;
   compression?: Compression;
-  level?: string;
-  concurrency?: string;
+  level?: number;
+  concurrency?: number;
   dryRun?: boolean;
   ifDue?: boolean;
   cron?: string;
@@ -35,6 +36,8 @@ export interface BackupPlanResult {
 }
 
 export async function runBackup(opts: BackupOptions, deps: Deps): Promise<BackupResult | BackupPlanResult | NotDueResult> {
+  // Flags that only make sense together are checked before Docker or the target (also with --dry-run).
+  checkCompression(opts.compression ?? "zstd", opts.level);
   if (opts.cron !== undefined && !opts.ifDue) throw new ConfigError("--cron only applies with --if-due");
   if (opts.ifDue) {
     // before Docker: a runner that wakes up often must not touch the engine when nothing is due
@@ -46,20 +49,18 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
   const consistent = Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent]));
   const items = planItems(project, containers, { only: opts.service ?? [], consistent, info: (m) => deps.log.info(m) });
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
-  const url = resolveTargetUrl(opts.target, deps.env, deps.cwd);
+  const { target, display } = await openTargetFlag(opts.target, deps);
   if (opts.dryRun) {
-    const { redactTarget } = await import("../targets/index.ts");
     return {
-      project: project.name, dryRun: true, target: redactTarget(url),
+      project: project.name, dryRun: true, target: display,
       items: items.map((i) => ({ service: i.service.name, strategy: i.strategy.name, container: i.container?.name ?? null, paths: i.detection.paths })),
     };
   }
-  const target = await openTarget(url, { env: deps.env, cwd: deps.cwd });
   return runBackupPlan({
     project: project.name, items, target, docker,
     compression: opts.compression ?? "zstd",
-    ...(opts.level !== undefined ? { level: parseInteger(opts.level, "--level") } : {}),
-    concurrency: Math.max(1, opts.concurrency !== undefined ? parseInteger(opts.concurrency, "--concurrency") : 2),
+    ...(opts.level !== undefined ? { level: opts.level } : {}),
+    concurrency: Math.max(1, opts.concurrency ?? 2),
     services: project.services, containers,
     consistent,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
@@ -70,15 +71,15 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
   addTargetOption(addCommonOptions(cmd))
-    .option("--service <name>", "only this service (repeatable)", collect)
+    .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
-    .option("--level <n>", "compression level (zstd 1-19, gzip 1-9)")
-    .option("--concurrency <n>", "items backed up in parallel", "2")
+    .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))
+    .addOption(new Option("--concurrency <n>", "items backed up in parallel").default(2).argParser(wholeNumber("--concurrency", 1, 64)))
     .option("--consistent", "stop (or pause) services labelled simpledeploy.backup.stop=true while the set is taken")
-    .option("--hook-timeout <duration>", "timeout for each pre/post hook (e.g. 90s, 5m)", "5m")
+    .addOption(new Option("--hook-timeout <duration>", "timeout for each pre/post hook (e.g. 90s, 5m)").default("5m").argParser(elapsed("--hook-timeout")))
     .option("--dry-run", "print the plan without backing up")
     .option("--if-due", "back up only when the schedule label has a run due since the newest set in the target")
-    .option("--cron <expr>", "with --if-due: this schedule instead of the label")
+    .addOption(new Option("--cron <expr>", "with --if-due: this schedule instead of the label").argParser(nonEmpty("--cron")))
     .action(async (opts: BackupOptions) => {
       const result = await runBackup(opts, deps);
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
@@ -99,10 +100,4 @@ function printHuman(result: BackupResult | BackupPlanResult | NotDueResult, deps
   deps.out(renderTable(["SERVICE", "STRATEGY", "STATUS", "SIZE", "TIME"], result.items.map((i) => [
     i.service, i.strategy, i.status === "ok" ? "ok" : `failed: ${i.error ?? ""}`, i.bytes === null ? "-" : formatBytes(i.bytes), `${(i.durationMs / 1000).toFixed(1)}s`,
   ])));
-}
-
-export function parseInteger(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} must be a whole number, got "${value}"`);
-  return n;
 }

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addTargetOption, type CommonOptions } from "./options.ts";
+import { addTargetOption, appOption, type CommonOptions } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { listSets } from "../manifest/store.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { formatBytes, renderTable } from "../ui/table.ts";
 
 export interface ListOptions extends Pick<CommonOptions, "app" | "json"> {
@@ -26,7 +26,7 @@ export interface ListResult {
 
 /** Lists sets without Docker: the target alone is the source of truth. */
 export async function runList(opts: ListOptions, deps: Deps): Promise<ListResult> {
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   const sets = await listSets(target, opts.app ? normalizeProjectName(opts.app) : undefined, deps.signal);
   return {
     target: target.display,
@@ -44,8 +44,7 @@ export async function runList(opts: ListOptions, deps: Deps): Promise<ListResult
 
 export const register: CommandRegistrar = (program: Command, deps: Deps) => {
   addTargetOption(program.command("list").description("list backup sets in the target, newest first"))
-    .option("--app <name>", "only this compose project")
-    .option("--json", "print one JSON document on stdout")
+    .addOption(appOption("only this compose project"))
     .action(async (opts: ListOptions) => {
       const result = await runList(opts, deps);
       if (opts.json) return deps.out(JSON.stringify(result, null, 2));

@@ -1,6 +1,7 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addTargetOption } from "./options.ts";
+import { addTargetOption, appOption } from "./options.ts";
+import { elapsed } from "./validate.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
@@ -10,7 +11,7 @@ import { DEFAULT_GRACE_MS } from "../core/retention/apply.ts";
 import { formatPolicy, policyFromFlags, policyFromLabels, RETENTION_RULES, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 import { runPrunePlan, type PruneResult, type PruneRun } from "../core/retention/run-prune.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 
 export interface PruneOptions extends RetentionFlags {
@@ -33,7 +34,7 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
   // Elapsed time: `--grace 30m` is thirty minutes (the calendar parser of --keep-within reads months).
   const graceMs = opts.grace === undefined ? DEFAULT_GRACE_MS : parseElapsed(opts.grace, "--grace", MAX_GRACE_MS);
   const { policy, source } = await resolvePolicy(opts, deps);
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   if (policy) deps.log.info(`retention policy (${source === "flags" ? "from flags" : `from label ${LABEL.retention}`}): ${formatPolicy(policy)}`);
   const run: PruneRun = {
     target, policy, policySource: source, graceMs, dryRun: Boolean(opts.dryRun), allowRemoveAll: Boolean(opts.allowRemoveAll),
@@ -44,11 +45,10 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   addRetentionOptions(addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps")))
-    .option("--app <name>", "only this compose project (its retention label is the default policy)")
-    .option("--grace <duration>", "age after which an incomplete set counts as abandoned", "24h")
+    .addOption(appOption("only this compose project (its retention label is the default policy)"))
+    .addOption(new Option("--grace <duration>", "age after which an incomplete set counts as abandoned").default("24h").argParser(elapsed("--grace", MAX_GRACE_MS)))
     .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
     .option("--dry-run", "show what would be kept and removed, and why; remove nothing")
-    .option("--json", "print one JSON document on stdout")
     .action(async (opts: PruneOptions) => {
       const result = await runPrune(opts, deps);
       if (opts.json) deps.out(JSON.stringify(result, null, 2));

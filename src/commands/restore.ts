@@ -1,7 +1,8 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption, collect, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { elapsed, nonEmptyList } from "./validate.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { openProject } from "../core/project/open-project.ts";
@@ -9,7 +10,7 @@ import { containerFor, type PlanItem } from "../core/project/plan.ts";
 import { parseSetFlag, selectSet } from "../manifest/select.ts";
 import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.ts";
 import { getStrategy } from "../strategies/index.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 
@@ -32,7 +33,7 @@ export interface RestorePlanResult {
 export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (question: string) => Promise<boolean>): Promise<RestoreResult | RestorePlanResult> {
   parseSetFlag(opts.set);
   const { project, containers, docker } = await openProject(opts, deps);
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   const services = opts.service ?? [];
   const manifest = await selectSet(target, project.name, opts.set, services, deps.signal);
   const chosen = manifest.items.filter((i) => services.length === 0 || services.includes(i.service));
@@ -68,9 +69,9 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
   const cmd = program.command("restore").description("restore a backup set into the project's running services");
   addTargetOption(addCommonOptions(cmd))
     .option("--set <id>", "set id, or latest", "latest")
-    .option("--service <name>", "only this service (repeatable)", collect)
+    .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
-    .option("--hook-timeout <duration>", "timeout for each restore.pre/.post hook (e.g. 90s, 5m)", "5m")
+    .addOption(new Option("--hook-timeout <duration>", "timeout for each restore.pre/.post hook (e.g. 90s, 5m)").default("5m").argParser(elapsed("--hook-timeout")))
     .option("--dry-run", "show what would be restored where")
     .action(async (opts: RestoreOptions) => {
       const result = await runRestore(opts, deps, (q) => askOnTerminal(q, deps));

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { nonEmpty } from "./validate.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
 import { LABEL } from "../compose/labels.ts";
@@ -65,9 +66,9 @@ export const register: CommandRegistrar = (program: Command, deps: Deps) => {
   const cmd = program.command("schedule").description("print a crontab line, systemd timer or GitHub Actions workflow for the project's schedule");
   addTargetOption(addCommonOptions(cmd))
     .addOption(new Option("--print <kind>", "what to print").choices(PRINT_KINDS).default("crontab"))
-    .option("--cron <expr>", `schedule to use instead of the ${LABEL.schedule} label`)
-    .option("--bin <path>", "how the entries invoke sdbackup (an absolute path is safest under cron)", "sdbackup")
-    .option("--log-file <path>", "file the crontab line appends output to (default /var/log/sdbackup-<app>.log)")
+    .addOption(new Option("--cron <expr>", `schedule to use instead of the ${LABEL.schedule} label`).argParser(nonEmpty("--cron")))
+    .addOption(new Option("--bin <path>", "how the entries invoke sdbackup (an absolute path is safest under cron)").default("sdbackup").argParser(nonEmpty("--bin")))
+    .addOption(new Option("--log-file <path>", "file the crontab line appends output to (default /var/log/sdbackup-<app>.log)").argParser(nonEmpty("--log-file")))
     .action(async (opts: ScheduleOptions) => {
       const result = await runSchedule(opts, deps);
       if (opts.json) return deps.out(JSON.stringify(result, null, 2));

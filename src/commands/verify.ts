@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addTargetOption } from "./options.ts";
+import { addTargetOption, appOption } from "./options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { runVerifyPlan, type VerifyResult } from "../core/verify/run-verify.ts";
 import { parseSetFlag } from "../manifest/select.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 
 export interface VerifyOptions {
@@ -21,15 +21,14 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
   const project = opts.app ? normalizeProjectName(opts.app) : undefined;
   if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
   parseSetFlag(opts.set, { allowAll: true });
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   return runVerifyPlan({ target, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"))
-    .option("--app <name>", "compose project (needed when the target holds several)")
+    .addOption(appOption("compose project (needed when the target holds several)"))
     .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
-    .option("--json", "print one JSON document on stdout")
     .action(async (opts: VerifyOptions) => {
       const result = await runVerify(opts, deps);
       for (const s of result.sets) {

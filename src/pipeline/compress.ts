@@ -17,17 +17,29 @@ export function isCompression(value: string): value is Compression {
   return (compressions as readonly string[]).includes(value);
 }
 
-/** A stream that compresses with `kind`; `level` defaults to 3 for zstd and 6 for gzip. */
-export function createCompressor(kind: Compression, level?: number): Transform {
+/**
+ * The level `kind` will use: `level`, else the kind's default; undefined for `none`. Out of range
+ * (or any level with `none`) is a ConfigError. The CLI checks flags with this before any work.
+ */
+export function compressionLevel(kind: Compression, level?: number): number | undefined {
   if (kind === "none") {
-    if (level !== undefined) throw new ConfigError("a compression level needs --compression zstd or gzip");
-    return new PassThrough();
+    if (level !== undefined) throw new ConfigError("--compression none takes no --level", { hint: "drop --level, or use --compression zstd (1-19) or gzip (1-9)" });
+    return undefined;
   }
   const { fallback, min, max } = LEVELS[kind];
   const lvl = level ?? fallback;
   if (!Number.isInteger(lvl) || lvl < min || lvl > max) {
-    throw new ConfigError(`${kind} compression level must be an integer from ${min} to ${max}, got ${lvl}`);
+    throw new ConfigError(`${kind} compression level must be an integer from ${min} to ${max}, got ${lvl}`, {
+      hint: "zstd takes levels 1-19, gzip 1-9",
+    });
   }
+  return lvl;
+}
+
+/** A stream that compresses with `kind`; `level` defaults to 3 for zstd and 6 for gzip. */
+export function createCompressor(kind: Compression, level?: number): Transform {
+  const lvl = compressionLevel(kind, level);
+  if (lvl === undefined) return new PassThrough();
   if (kind === "gzip") return zlib.createGzip({ level: lvl });
   return zlib.createZstdCompress({
     params: {

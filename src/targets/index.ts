@@ -45,6 +45,25 @@ export async function openTarget(url: string, opts: { env: NodeJS.ProcessEnv; cw
   return factoryFor(resolved).create(resolved, opts.env);
 }
 
+/** A target opened from the command line, and how to show it (never with credentials). */
+export interface OpenedTarget {
+  target: Target;
+  /** The resolved URL, redacted: what logs, JSON and hints show. */
+  display: string;
+}
+
+/**
+ * The one way commands open their target: `--target` (else `SDBACKUP_TARGET`, else `./backups`),
+ * resolved once. An empty `--target ''` is a usage error, not the default: it is usually an unset
+ * shell variable, and backing up somewhere else than meant must not pass silently.
+ */
+export async function openTargetFlag(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<OpenedTarget> {
+  if (flag !== undefined && flag.trim() === "") throw new ConfigError("--target is empty", { hint: "give --target a value (an unset shell variable?)" });
+  const url = resolveTargetUrl(flag, opts.env, opts.cwd);
+  const target = await factoryFor(url).create(url, opts.env);
+  return { target, display: redactTarget(url) };
+}
+
 /** `url` without credentials, for logs and JSON; unknown schemes get a generic redaction. */
 export function redactTarget(url: string): string {
   const scheme = schemeOf(url);

@@ -4,7 +4,7 @@ import { discoverComposeFiles, loadCompose } from "../../compose/load.ts";
 import { normalizeProjectName } from "../../compose/project-name.ts";
 import { ConfigError } from "../../errors.ts";
 import { listSets } from "../../manifest/store.ts";
-import { openTarget, resolveTargetUrl } from "../../targets/index.ts";
+import { openTargetFlag } from "../../targets/index.ts";
 import { LABEL } from "../../compose/labels.ts";
 import { resolveProject, type ProjectOptions } from "../project/project.ts";
 import { formatSchedule, isDue, parseSchedule, projectSchedule } from "./schedule.ts";
@@ -32,7 +32,7 @@ export async function checkIfDue(opts: ProjectOptions & { target?: string; cron?
       hint: `add ${LABEL.schedule}="0 3 * * *" to a service (docs/scheduling.md), pass --cron EXPR, or drop --if-due`,
     });
   }
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   const sets = await listSets(target, project.name, deps.signal);
   // listSets gives the one order, newest first; partial sets count as a run that happened.
   const newest = sets.find((s) => s.complete);
