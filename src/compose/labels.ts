@@ -18,6 +18,8 @@ export const LABEL = {
   hooksOnError: "simpledeploy.backup.hooks.on-error",
   hookTimeout: "simpledeploy.backup.hooks.timeout",
   helperImage: "simpledeploy.backup.helper-image",
+  /** age recipients (comma-separated) this service's artifact is encrypted to; public keys only. */
+  encryptTo: "simpledeploy.backup.encrypt-to",
 } as const;
 
 /** `a, b ,c` → `["a","b","c"]`; empty entries dropped. */

@@ -9,7 +9,8 @@ export const MANIFEST_VERSION = 1;
 export const MANIFEST_NAME = "manifest.json";
 
 import type { Compression } from "../pipeline/compress.ts";
-export type { Compression };
+import type { Encryption } from "../pipeline/encrypt.ts";
+export type { Compression, Encryption };
 
 export interface ManifestItem {
   service: string;
@@ -23,9 +24,11 @@ export interface ManifestItem {
   key: string;
   /** Size of the stored (compressed) artifact. */
   bytes: number;
-  /** sha256 of the stored bytes, hex. */
+  /** sha256 of the stored bytes, hex (after encryption: integrity checks need no key). */
   sha256: string;
   compression: Compression;
+  /** Absent for a plaintext artifact. Public keys only: enough to say which key opens it. */
+  encryption?: Encryption;
   /** Paths inside the container (volume, sqlite); the artifact's layout depends on them. */
   paths: string[];
   startedAt: string;
@@ -84,6 +87,10 @@ export function parseManifest(text: string, key: string): Manifest {
       throw new IntegrityError(`manifest ${key}: an item lacks key, service, bytes or sha256`);
     }
     item.paths ??= [];
+    const enc = item.encryption;
+    if (enc !== undefined && (enc?.format !== "age" || !Array.isArray(enc.recipients))) {
+      throw new IntegrityError(`manifest ${key}: item ${item.service} has an encryption this sdbackup does not know`, { hint: "use the sdbackup version that wrote it, or a newer one" });
+    }
   }
   m.failed ??= [];
   return m as Manifest;

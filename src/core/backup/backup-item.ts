@@ -2,6 +2,7 @@ import { isDatabaseImage } from "../../strategies/index.ts";
 import type { FailedItem, ManifestItem } from "../../manifest/schema.ts";
 import { artifactKey } from "../../manifest/keys.ts";
 import { createCompressor, extFor } from "../../pipeline/compress.ts";
+import { AGE_EXT, createEncryptor, describeEncryption } from "../../pipeline/encrypt.ts";
 import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
 import { storeArtifact } from "./store-artifact.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
@@ -19,7 +20,8 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
   const startedAt = run.now();
   const t0 = performance.now();
   const name = item.service.name;
-  const key = artifactKey(run.project, set, name, item.strategy.ext, extFor(run.compression));
+  const seal = run.encryption?.get(name);
+  const key = artifactKey(run.project, set, name, item.strategy.ext, extFor(run.compression) + (seal ? AGE_EXT : ""));
   try {
     throwIfAborted(run.signal);
     const container = item.container;
@@ -30,14 +32,16 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
       docker: run.docker, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: run.signal, log: run.log,
     };
+    // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
+    const encryptor = seal ? await createEncryptor(seal) : undefined;
     const source = await item.strategy.backup(ctx);
-    const transforms = [board.track(name), createCompressor(run.compression, run.level)];
+    const transforms = [board.track(name), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(name));
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${name}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
-      key, bytes, sha256, compression: run.compression, paths: item.detection.paths,
+      key, bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       startedAt: startedAt.toISOString(), durationMs,
     };
   } catch (err) {

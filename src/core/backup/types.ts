@@ -3,6 +3,7 @@ import type { ContainerDetails, DockerApi } from "../../docker/types.ts";
 import type { Target } from "../../targets/types.ts";
 import type { Logger } from "../../ui/logger.ts";
 import type { Compression } from "../../manifest/schema.ts";
+import type { EncryptSpec } from "../../pipeline/encrypt.ts";
 import type { PlanItem } from "../project/plan.ts";
 import type { HookResult } from "../lifecycle/hooks.ts";
 import type { Downtime } from "../lifecycle/quiesce.ts";
@@ -19,6 +20,8 @@ export interface BackupRun {
   docker: DockerApi;
   compression: Compression;
   level?: number;
+  /** Per service name: how its artifact is encrypted; services not in it are stored in clear. */
+  encryption?: ReadonlyMap<string, EncryptSpec>;
   concurrency: number;
   /** Stop (or pause) services labelled `simpledeploy.backup.stop=true` while the set is taken. */
   consistent: boolean;

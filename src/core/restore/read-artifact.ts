@@ -4,22 +4,28 @@ import type { Target } from "../../targets/types.ts";
 import type { ManifestItem } from "../../manifest/schema.ts";
 import { createDecompressor } from "../../pipeline/compress.ts";
 import { verifyStream } from "../../pipeline/checksum.ts";
-import { SdbackupError } from "../../errors.ts";
+import { checkKeyOpens, createDecryptor, keyError, type KeyRing } from "../../pipeline/encrypt.ts";
+import { SdbackupError, throwIfAborted } from "../../errors.ts";
 
 /**
- * target.get → sha256/size check against the manifest → decompress → `consume`. The checksum error
+ * target.get → sha256/size check against the manifest → [decrypt with `keys`] → decompress → `consume`. The checksum error
  * fires at the end of the stream, so callers that must not act on unverified bytes run a full
  * verification pass first (restore does; see run-restore.ts). Settles after both sides settled.
  */
 export async function readArtifact(
   target: Target,
-  item: Pick<ManifestItem, "key" | "sha256" | "bytes" | "compression">,
+  item: Pick<ManifestItem, "key" | "sha256" | "bytes" | "compression" | "encryption">,
   signal: AbortSignal,
   consume: (input: Readable) => Promise<void>,
+  keys?: KeyRing,
 ): Promise<void> {
+  const { encryption } = item;
+  if (encryption && (!keys || keys.empty)) throw keyError({ key: item.key, encryption }, "no-key");
   const raw = await target.get(item.key, { signal });
   const input = new PassThrough();
-  const piping = pipeline([raw, verifyStream({ sha256: item.sha256, bytes: item.bytes }), createDecompressor(item.compression), input], { signal });
+  const decrypt = encryption && keys ? [createDecryptor(keys, { key: item.key, encryption })] : [];
+  const stages = [raw, verifyStream({ sha256: item.sha256, bytes: item.bytes }), ...decrypt, createDecompressor(item.compression), input];
+  const piping = pipeline(stages, { signal });
   const consuming = consume(input).catch((err: unknown) => {
     raw.destroy();
     throw err;
@@ -29,5 +35,24 @@ export async function readArtifact(
     const a = piped.status === "rejected" ? piped.reason : undefined;
     const b = consumed.status === "rejected" ? consumed.reason : undefined;
     throw a instanceof SdbackupError ? a : b instanceof SdbackupError ? b : (a ?? b);
+  }
+}
+
+/**
+ * For each encrypted item, reads just its age header and checks `keys` open it, so a missing or
+ * wrong key fails (exit 2, naming the artifact and its recipients) before any data is read whole,
+ * let alone touched. Plaintext items are skipped.
+ */
+export async function checkKeys(target: Target, items: Pick<ManifestItem, "key" | "encryption">[], keys: KeyRing | undefined, signal: AbortSignal): Promise<void> {
+  for (const { key, encryption } of items) {
+    if (!encryption) continue;
+    throwIfAborted(signal);
+    if (!keys || keys.empty) throw keyError({ key, encryption }, "no-key");
+    const raw = await target.get(key, { signal });
+    try {
+      await checkKeyOpens(raw, keys, { key, encryption });
+    } finally {
+      raw.destroy();
+    }
   }
 }

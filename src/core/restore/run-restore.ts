@@ -6,7 +6,8 @@ import type { Manifest, ManifestItem } from "../../manifest/schema.ts";
 import type { PlanItem } from "../project/plan.ts";
 import { errorMessage, throwIfAborted } from "../../errors.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
-import { readArtifact } from "./read-artifact.ts";
+import { checkKeys, readArtifact } from "./read-artifact.ts";
+import type { KeyRing } from "../../pipeline/encrypt.ts";
 import type { ComposeService } from "../../compose/model.ts";
 import type { ContainerDetails } from "../../docker/types.ts";
 import { withHooks, type HookResult } from "../lifecycle/hooks.ts";
@@ -21,6 +22,8 @@ export interface RestoreRun {
   services: ComposeService[];
   containers: ContainerDetails[];
   hookTimeoutMs: number;
+  /** Opens encrypted artifacts (identities, passphrase); not needed for plaintext sets. */
+  keys?: KeyRing;
   signal: AbortSignal;
   log: Logger;
 }
@@ -49,10 +52,11 @@ export interface RestoreResult {
  * order; the first failure stops the run and the rest are reported as skipped.
  */
 export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
+  await checkKeys(run.target, run.items.map((i) => i.item), run.keys, run.signal);
   for (const { item, plan } of run.items) {
     throwIfAborted(run.signal);
     run.log.info(`${item.service}: verifying ${item.key}`);
-    await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }));
+    await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }), run.keys);
   }
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
   const { value, hooks, stopReason } = await withHooks({ pre: "restore.pre", post: "restore.post" }, run.services, run.containers, hookDeps, () => applyAll(run));
@@ -78,7 +82,7 @@ async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
         docker: run.docker, service: plan.service, container: plan.container!, signal: run.signal, log: run.log,
         detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
       };
-      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input));
+      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input), run.keys);
       results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0) });
       run.log.info(`${item.service}: restored`);
     } catch (err) {

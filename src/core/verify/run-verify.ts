@@ -7,6 +7,8 @@ import type { ManifestItem } from "../../manifest/schema.ts";
 import { listSets } from "../../manifest/store.ts";
 import { selectSets } from "../../manifest/select.ts";
 import { createDecompressor, isCompression } from "../../pipeline/compress.ts";
+import { createDecryptor, type KeyRing } from "../../pipeline/encrypt.ts";
+import { checkKeys } from "../restore/read-artifact.ts";
 import { strategies } from "../../strategies/index.ts";
 import { SdbackupError, errorMessage, isAbortError, throwIfAborted } from "../../errors.ts";
 import { mapPool } from "../../runtime/pool.ts";
@@ -16,6 +18,8 @@ export interface VerifyRun {
   project?: string;
   /** `latest` (default), `all`, or a set id ({@link selectSets}). */
   set?: string;
+  /** Without keys, encrypted artifacts get the integrity check only (size, sha256). */
+  keys?: KeyRing;
   signal: AbortSignal;
   log: Logger;
 }
@@ -25,6 +29,8 @@ export interface VerifyItemResult {
   key: string;
   status: "ok" | "bad";
   problem?: string;
+  /** What was not checked, e.g. the contents of an encrypted artifact without a key. */
+  note?: string;
 }
 
 export interface VerifySetResult {
@@ -60,7 +66,9 @@ export async function runVerifyPlan(run: VerifyRun): Promise<VerifyResult> {
       continue;
     }
     run.log.info(`verifying ${s.project}/${s.set} (${s.manifest.items.length} artifacts)`);
-    const items = await mapPool(s.manifest.items, limit, (item) => verifyItem(run.target, item, run.signal));
+    // Keys given but wrong is a usage error (exit 2), not a bad artifact.
+    if (run.keys && !run.keys.empty) await checkKeys(run.target, s.manifest.items, run.keys, run.signal);
+    const items = await mapPool(s.manifest.items, limit, (item) => verifyItem(run.target, item, run.signal, run.keys));
     sets.push({ project: s.project, set: s.set, status: items.every((i) => i.status === "ok") ? "ok" : "bad", items });
   }
   const scope = new Set(chosen.map((s) => s.project));
@@ -74,7 +82,7 @@ export async function runVerifyPlan(run: VerifyRun): Promise<VerifyResult> {
  * One artifact: hashes every stored byte even when decompression or the format check fails early,
  * so a flipped byte is reported as a checksum mismatch, not as whatever the decoder tripped over.
  */
-export async function verifyItem(target: Target, item: ManifestItem, signal: AbortSignal): Promise<VerifyItemResult> {
+export async function verifyItem(target: Target, item: ManifestItem, signal: AbortSignal, keys?: KeyRing): Promise<VerifyItemResult> {
   const bad = (problem: string): VerifyItemResult => ({ service: item.service, key: item.key, status: "bad", problem });
   const strategy = strategies.find((s) => s.name === item.strategy);
   if (!strategy) return bad(`unknown strategy "${item.strategy}" in the manifest`);
@@ -89,21 +97,31 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
   }
   // The format check reads a copy, so its failures are never mistaken for decompression errors
   // (nor the other way round), and the decoder runs to the end whatever the check does.
-  const decoder = createDecompressor(item.compression);
+  const { encryption } = item;
+  const sealedOnly = Boolean(encryption) && (!keys || keys.empty);
+  const stages: Transform[] = sealedOnly
+    ? [new PassThrough()]
+    : [...(encryption && keys ? [createDecryptor(keys, { key: item.key, encryption })] : []), createDecompressor(item.compression)];
+  const decoder = stages[0]!;
+  const last = stages[stages.length - 1]!;
   const plain = new PassThrough();
   let decodeError: unknown;
-  decoder.on("error", (err) => {
-    decodeError ??= err;
-    plain.destroy(err);
+  stages.forEach((stage, i) => {
+    stage.on("error", (err) => {
+      decodeError ??= err;
+      for (const other of stages) other.destroy();
+      plain.destroy(err);
+    });
+    stage.pipe(stages[i + 1] ?? plain);
   });
-  decoder.pipe(plain);
-  const validation = strategy.validate(plain, { paths: item.paths }).then(
+  const check = sealedOnly ? finished(plain.resume()) : strategy.validate(plain, { paths: item.paths });
+  const validation = check.then(
     () => undefined,
     (err: unknown) => err,
   ).finally(() => {
-    decoder.unpipe(plain);
+    last.unpipe(plain);
     plain.destroy();
-    if (!decoder.destroyed) decoder.resume();
+    if (!last.destroyed) last.resume();
   });
   const hash = createHash("sha256");
   let bytes = 0;
@@ -115,7 +133,7 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
       if (!decoder.destroyed && !decoder.write(chunk)) await drained(decoder);
     }
   } catch (err) {
-    decoder.destroy();
+    for (const stage of stages) stage.destroy();
     plain.destroy();
     throwIfAborted(signal);
     if (isAbortError(err)) throw err;
@@ -125,14 +143,16 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
   }
   if (!decoder.destroyed) decoder.end();
   const formatError = await validation;
-  if (!decoder.destroyed) await finished(decoder).catch(() => {});
+  if (!last.destroyed) await finished(last).catch(() => {});
   throwIfAborted(signal);
   if (bytes !== item.bytes) return bad(`size ${bytes} bytes, the manifest says ${item.bytes} (truncated or altered)`);
   const sha256 = hash.digest("hex");
   if (sha256 !== item.sha256.toLowerCase()) return bad(`sha256 ${sha256} does not match the manifest's ${item.sha256} (corrupted)`);
+  if (decodeError instanceof SdbackupError) return bad(errorMessage(decodeError));
   if (decodeError) return bad(`cannot decompress (${item.compression}): ${errorMessage(decodeError)}`);
   if (formatError) return bad(`not a valid ${strategy.name} artifact: ${errorMessage(formatError)}`);
-  return { service: item.service, key: item.key, status: "ok" };
+  const note = sealedOnly ? { note: "encrypted: size and sha256 checked, contents not (no identity given)" } : {};
+  return { service: item.service, key: item.key, status: "ok", ...note };
 }
 
 // --- internal ---
