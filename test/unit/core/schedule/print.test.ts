@@ -9,29 +9,56 @@ import { dayMatches, nextMatch, parseCronFields } from "../../../../src/core/sch
 import { renderCrontab, renderGithubActions, renderSystemd, type PrintContext } from "../../../../src/core/schedule/print.ts";
 
 const ctx: PrintContext = {
-  app: "shop", workingDir: "/srv/shop", files: [], bin: "/usr/local/bin/sdbackup", logFile: "/var/log/sdbackup-shop.log", now: new Date("2026-01-10T12:00:00Z"),
+  app: "shop", workingDir: "/srv/shop", files: [], bin: ["/usr/local/bin/sdbackup"], logFile: "/var/log/sdbackup-shop.log", envFile: "/etc/sdbackup/shop.env",
+  now: new Date("2026-01-10T12:00:00Z"),
 };
 const berlin = parseSchedule("CRON_TZ=Europe/Berlin 0 3 * * *");
 
 describe("crontab", () => {
-  it("renders CRON_TZ, flock, the working directory, --app and the log file", () => {
+  it("renders CRON_TZ, the env file, flock, --app and --log-file; stdout dropped so cron mails only trouble", () => {
     expect(renderCrontab(berlin, ctx)).toBe(
-      "# sdbackup: back up compose project shop (CRON_TZ=Europe/Berlin 0 3 * * *)\n" +
+      "# sdbackup: compose project shop (CRON_TZ=Europe/Berlin 0 3 * * *): backup\n" +
+      "# Settings and credentials come from /etc/sdbackup/shop.env (create it, chmod 600; sdbackup never writes it):\n" +
+      "#   SDBACKUP_TARGET=…\n#   AWS_ACCESS_KEY_ID=…\n#   AWS_SECRET_ACCESS_KEY=…\n#   SDBACKUP_NOTIFY=…\n" +
+      "# Everything is logged to /var/log/sdbackup-shop.log; warnings and errors also reach cron's mail (MAILTO).\n" +
       "# CRON_TZ applies to every line below it; cronie honours it, other crons may not (man 5 crontab)\n" +
       "CRON_TZ=Europe/Berlin\n" +
-      "0 3 * * * cd /srv/shop && flock -n /tmp/sdbackup-shop.lock /usr/local/bin/sdbackup backup --app shop >> /var/log/sdbackup-shop.log 2>&1\n",
+      "0 3 * * * cd /srv/shop && set -a && . /etc/sdbackup/shop.env && set +a && flock -n /tmp/sdbackup-shop.lock " +
+      "sh -c '/usr/local/bin/sdbackup backup --app shop --log-file /var/log/sdbackup-shop.log >/dev/null'\n",
     );
   });
 
-  it("has no CRON_TZ line without a zone, and quotes paths, -f files, --target and %", () => {
+  it("quotes paths, -f files, --target and % (inside the sh -c word too)", () => {
     const out = renderCrontab(parseSchedule("*/15 * * * *"), {
       ...ctx, workingDir: "/srv/my shop", files: ["/srv/my shop/compose.yaml", "/srv/it's/o.yaml"], target: "s3://bucket/p?x=1%2", logFile: "/var/log/100%.log",
     });
     expect(out).not.toContain("CRON_TZ");
-    expect(out.split("\n")[1]).toBe(
-      "*/15 * * * * cd '/srv/my shop' && flock -n /tmp/sdbackup-shop.lock /usr/local/bin/sdbackup backup --app shop -f '/srv/my shop/compose.yaml' " +
-      "-f '/srv/it'\\''s/o.yaml' --target 's3://bucket/p?x=1\\%2' >> '/var/log/100\\%.log' 2>&1",
+    const line = out.split("\n").find((l) => l.startsWith("*/15"))!;
+    expect(line).toMatch(/^\*\/15 \* \* \* \* cd '\/srv\/my shop' && set -a && \. \/etc\/sdbackup\/shop\.env && set \+a && flock -n \/tmp\/sdbackup-shop\.lock sh -c '/);
+    expect(line.replace(/\\%/g, "")).not.toContain("%");
+    // what the outer sh hands to `sh -c` once cron has turned \% back into %
+    const job = execFileSync("sh", ["-c", `printf '%s' ${line.slice(line.indexOf(" sh -c ") + 7).replace(/\\%/g, "%")}`], { encoding: "utf8" });
+    expect(job).toBe(
+      "/usr/local/bin/sdbackup backup --app shop -f '/srv/my shop/compose.yaml' -f '/srv/it'\\''s/o.yaml' " +
+      "--target 's3://bucket/p?x=1%2' --log-file '/var/log/100%.log' >/dev/null",
     );
+  });
+
+  it("prunes after the backup when there is a policy, and verifies on its own cadence", () => {
+    const out = renderCrontab(parseSchedule("0 3 * * *"), { ...ctx, target: "/srv/b", prune: ["--keep-daily", "7"], verify: { schedule: parseSchedule("CRON_TZ=UTC 0 5 * * 0"), args: [] } });
+    const lines = out.split("\n");
+    expect(lines).toContain("#   SDBACKUP_NOTIFY=…");
+    expect(lines).not.toContain("#   AWS_ACCESS_KEY_ID=…");
+    expect(lines.find((l) => l.startsWith("0 3 "))).toContain(
+      "sh -c '/usr/local/bin/sdbackup backup --app shop --target /srv/b --log-file /var/log/sdbackup-shop.log >/dev/null && " +
+      "/usr/local/bin/sdbackup prune --app shop --target /srv/b --keep-daily 7 --log-file /var/log/sdbackup-shop.log >/dev/null'",
+    );
+    expect(lines.slice(-3)).toEqual([
+      "CRON_TZ=UTC",
+      "0 5 * * 0 cd /srv/shop && set -a && . /etc/sdbackup/shop.env && set +a && flock -n /tmp/sdbackup-shop.lock sh -c " +
+      "'/usr/local/bin/sdbackup verify --app shop --target /srv/b --log-file /var/log/sdbackup-shop.log >/dev/null'",
+      "",
+    ]);
   });
 });
 
@@ -41,16 +68,18 @@ describe("systemd", () => {
     expect(service).toBe([
       "# /etc/systemd/system/sdbackup-shop.service",
       "[Unit]",
-      "Description=sdbackup: back up compose project shop",
+      "Description=sdbackup: backup compose project shop",
       "Wants=network-online.target",
       "After=network-online.target docker.service",
       "",
       "[Service]",
-      "# A oneshot unit counts as starting until the backup exits, and the timer does not start a",
-      "# second copy meanwhile: runs never overlap, so no flock is needed. Exit 3 (partial) and 1 mark",
-      "# the unit failed (see systemctl status sdbackup-shop, journalctl -u sdbackup-shop).",
+      "# A oneshot unit counts as starting until the last step exits, and the timer does not start a",
+      "# second copy meanwhile: runs never overlap, so no flock is needed. A step that fails (exit 1, or",
+      "# 3 for a partial backup) stops the rest and marks the unit failed (systemctl status sdbackup-shop).",
       "Type=oneshot",
       "WorkingDirectory=/srv/shop",
+      "# credentials and settings (SDBACKUP_TARGET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SDBACKUP_NOTIFY); create it, chmod 600",
+      "EnvironmentFile=/etc/sdbackup/shop.env",
       "ExecStart=/usr/local/bin/sdbackup backup --app shop",
       "",
     ].join("\n"));
@@ -81,10 +110,13 @@ describe("systemd", () => {
     const dir = mkdtempSync(join(tmpdir(), "sdbackup-units-"));
     try {
       for (const expr of ["CRON_TZ=Europe/Berlin 0 3 * * *", "5 4 1 * mon", "*/10 8-18 * jan-jun 1-5"]) {
-        const { service, timer } = renderSystemd(parseSchedule(expr), { ...ctx, bin: "/bin/true", workingDir: "/" });
-        writeFileSync(join(dir, "sdbackup-shop.service"), service);
-        writeFileSync(join(dir, "sdbackup-shop.timer"), timer);
-        const r = spawnSync("systemd-analyze", ["verify", join(dir, "sdbackup-shop.service"), join(dir, "sdbackup-shop.timer")], { encoding: "utf8" });
+        const envFile = join(dir, "shop.env");
+        writeFileSync(envFile, "");
+        const units = renderSystemd(parseSchedule(expr), { ...ctx, bin: ["/bin/true"], workingDir: "/", envFile, prune: [], verify: { schedule: parseSchedule("0 5 * * 0"), args: [] } });
+        const files = { "sdbackup-shop.service": units.service, "sdbackup-shop.timer": units.timer, "sdbackup-shop-verify.service": units.verify!.service, "sdbackup-shop-verify.timer": units.verify!.timer };
+        for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+        expect(units.service.match(/^ExecStart=.*$/gm)).toEqual(["ExecStart=/bin/true backup --app shop", "ExecStart=/bin/true prune --app shop"]);
+        const r = spawnSync("systemd-analyze", ["verify", ...Object.keys(files).map((f) => join(dir, f))], { encoding: "utf8" });
         expect(r.error, "systemd-analyze must be installed (apt-get install systemd)").toBeUndefined();
         expect({ status: r.status, stderr: r.stderr }, expr).toEqual({ status: 0, stderr: "" });
       }
@@ -178,7 +210,19 @@ describe("GitHub Actions", () => {
     expect(yaml).toContain('    # 0 3 * * * in Europe/Berlin (UTC+1, UTC+2); wakes at the UTC time of each offset: --if-due runs only the due wake-up\n    - cron: "0 1,2 * * *"\n');
     expect(yaml).toContain("concurrency:\n  group: sdbackup-shop\n  cancel-in-progress: false\n");
     expect(yaml).toContain("    runs-on: self-hosted\n");
-    expect(yaml).toContain(`        working-directory: "/srv/shop"\n        run: |\n          /usr/local/bin/sdbackup backup --app shop --if-due --cron 'CRON_TZ=Europe/Berlin 0 3 * * *'\n`);
+    expect(yaml).toContain(`        working-directory: "/srv/shop"\n        run: /usr/local/bin/sdbackup backup --app shop --if-due --cron 'CRON_TZ=Europe/Berlin 0 3 * * *'\n`);
+    expect(yaml).toContain("      SDBACKUP_NOTIFY: ${{ secrets.SDBACKUP_NOTIFY }}\n");
+    expect(yaml).not.toContain("prune");
+  });
+
+  it("adds a prune step, and a verify job on its own cron selected by github.event.schedule", () => {
+    const yaml = renderGithubActions(parseSchedule("0 3 * * *"), { ...ctx, prune: [], verify: { schedule: parseSchedule("0 5 * * 0"), args: ["--restore-test"] } });
+    expect(yaml).toContain('    - cron: "0 3 * * *"\n');
+    expect(yaml).toContain('    - cron: "0 5 * * 0"\n');
+    expect(yaml).toContain("  backup:\n    if: github.event.schedule != '0 5 * * 0'\n");
+    expect(yaml).toContain('      - name: prune\n        working-directory: "/srv/shop"\n        run: /usr/local/bin/sdbackup prune --app shop\n');
+    expect(yaml).toContain("  verify:\n    if: github.event.schedule == '0 5 * * 0'\n");
+    expect(yaml).toContain("        run: /usr/local/bin/sdbackup verify --app shop --restore-test\n");
   });
 });
 
