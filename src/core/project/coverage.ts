@@ -29,9 +29,10 @@ export function volumeOwners(services: readonly ComposeService[], isDatabase: (s
     for (const s of services) {
       if (pass === "database" && !databases.has(s.name)) continue;
       for (const m of s.volumes) {
-        if (m.type !== "volume" || m.source === undefined || owners.has(m.source)) continue;
+        const key = ownerKey(m);
+        if (key === undefined || owners.has(key)) continue;
         if (pass !== "any" && m.readOnly) continue;
-        owners.set(m.source, { service: s.name, database: databases.has(s.name) });
+        owners.set(key, { service: s.name, database: databases.has(s.name) });
       }
     }
   }
@@ -89,13 +90,19 @@ function exclusion(service: ComposeService, m: VolumeMount, owners: VolumeOwners
       return m.readOnly && !owner ? "read-only" : undefined;
     }
     case "bind":
-      return bindExclusion(service, m);
+      return bindExclusion(service, m, owners);
     default:
       return `${m.type} mount`;
   }
 }
 
-function bindExclusion(service: ComposeService, m: VolumeMount): string | undefined {
+/** Named volumes by name, host directories by path; anonymous volumes and tmpfs have no owner. */
+function ownerKey(m: VolumeMount): string | undefined {
+  if (m.source === undefined) return undefined;
+  return m.type === "volume" ? m.source : m.type === "bind" ? `bind:${m.source}` : undefined;
+}
+
+function bindExclusion(service: ComposeService, m: VolumeMount, owners: VolumeOwners): string | undefined {
   const source = m.source;
   if (source === undefined) return "bind mount without a host path";
   if (m.hostKind === "socket" || /\.sock$/.test(source) || /\.sock$/.test(m.target)) return "a socket";
@@ -103,6 +110,10 @@ function bindExclusion(service: ComposeService, m: VolumeMount): string | undefi
   if (SYSTEM_PATHS.some((p) => source === p || source.startsWith(`${p}/`)) || source === "/") return "a system path";
   if (m.hostKind === "file" || (m.hostKind !== "dir" && (FILE_NAME.test(posix.basename(source)) || FILE_NAME.test(posix.basename(m.target))))) return "a single file";
   if (m.hostKind === "other") return "not a directory";
+  const owner = owners.get(`bind:${source}`);
+  if (owner && owner.service !== service.name) {
+    return owner.database ? `${source} holds the files of database ${owner.service}, covered by its dump` : `${source} is backed up with ${owner.service}`;
+  }
   const ctx = service.buildContext;
   if (ctx !== undefined && (source === ctx || source.startsWith(`${ctx.replace(/\/+$/, "")}/`))) return "inside the service's build context (source code)";
   return undefined;
