@@ -11,10 +11,11 @@ import { register as registerList } from "./commands/list.ts";
 import { register as registerPrune } from "./commands/prune.ts";
 import { register as registerVerify } from "./commands/verify.ts";
 import { register as registerSchedule } from "./commands/schedule.ts";
+import { register as registerStatus } from "./commands/status.ts";
 import { register as registerCompletion } from "./commands/completion.ts";
 
 /** Every command, in the order `--help` lists them. */
-const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify, registerSchedule, registerCompletion];
+const registrars: CommandRegistrar[] = [registerDetect, registerBackup, registerRestore, registerList, registerPrune, registerVerify, registerStatus, registerSchedule, registerCompletion];
 
 export interface CliHooks {
   /** Called once the command line is parsed, before the command runs: `-v`/`-q`/`--json` as given. */

@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
 import { checkCompression, elapsed, nonEmpty, nonEmptyList, wholeNumber } from "./validate.ts";
+import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import type { Compression } from "../manifest/schema.ts";
@@ -70,7 +71,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
-  addTargetOption(addCommonOptions(cmd))
+  addReportOptions(addTargetOption(addCommonOptions(cmd)))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))
@@ -80,8 +81,8 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .option("--dry-run", "print the plan without backing up")
     .option("--if-due", "back up only when the schedule label has a run due since the newest set in the target")
     .addOption(new Option("--cron <expr>", "with --if-due: this schedule instead of the label").argParser(nonEmpty("--cron")))
-    .action(async (opts: BackupOptions) => {
-      const result = await runBackup(opts, deps);
+    .action(async (opts: BackupOptions & ReportOptions) => {
+      const result = await reported("backup", opts, deps, (d) => runBackup(opts, d));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
       else printHuman(result, deps);
       if ("dryRun" in result || result.status === "not-due") return;

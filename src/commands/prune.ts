@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addTargetOption, appOption } from "./options.ts";
 import { elapsed } from "./validate.ts";
+import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
@@ -44,13 +45,13 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addRetentionOptions(addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps")))
+  addRetentionOptions(addReportOptions(addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps"))))
     .addOption(appOption("only this compose project (its retention label is the default policy)"))
     .addOption(new Option("--grace <duration>", "age after which an incomplete set counts as abandoned").default("24h").argParser(elapsed("--grace", MAX_GRACE_MS)))
     .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
     .option("--dry-run", "show what would be kept and removed, and why; remove nothing")
-    .action(async (opts: PruneOptions) => {
-      const result = await runPrune(opts, deps);
+    .action(async (opts: PruneOptions & ReportOptions) => {
+      const result = await reported("prune", opts, deps, (d) => runPrune(opts, d));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
       else printHuman(result, deps);
       if (result.failed > 0) setExit(ExitCode.failed);
@@ -63,7 +64,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
 const MAX_GRACE_MS = 3650 * 86_400_000;
 
 /** One `--keep-<rule>` flag per row of the retention rule table. */
-function addRetentionOptions(cmd: Command): Command {
+export function addRetentionOptions(cmd: Command): Command {
   for (const r of RETENTION_RULES) cmd.option(`--keep-${r.rule} <${r.kind === "count" ? "n" : "duration"}>`, r.help);
   return cmd;
 }

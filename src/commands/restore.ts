@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
 import { elapsed, nonEmptyList } from "./validate.ts";
+import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { openProject } from "../core/project/open-project.ts";
@@ -67,14 +68,14 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("restore").description("restore a backup set into the project's running services");
-  addTargetOption(addCommonOptions(cmd))
+  addReportOptions(addTargetOption(addCommonOptions(cmd)))
     .option("--set <id>", "set id, or latest", "latest")
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .addOption(new Option("--hook-timeout <duration>", "timeout for each restore.pre/.post hook (e.g. 90s, 5m)").default("5m").argParser(elapsed("--hook-timeout")))
     .option("--dry-run", "show what would be restored where")
-    .action(async (opts: RestoreOptions) => {
-      const result = await runRestore(opts, deps, (q) => askOnTerminal(q, deps));
+    .action(async (opts: RestoreOptions & ReportOptions) => {
+      const result = await reported("restore", opts, deps, (d) => runRestore(opts, d, (q) => askOnTerminal(q, d)));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
       else if ("dryRun" in result) {
         deps.out(`would restore set ${result.set} of project ${result.project}:`);

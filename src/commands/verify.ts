@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addTargetOption, appOption } from "./options.ts";
+import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
@@ -26,11 +27,11 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"))
+  addReportOptions(addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats")))
     .addOption(appOption("compose project (needed when the target holds several)"))
     .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
-    .action(async (opts: VerifyOptions) => {
-      const result = await runVerify(opts, deps);
+    .action(async (opts: VerifyOptions & ReportOptions) => {
+      const result = await reported("verify", opts, deps, (d) => runVerify(opts, d));
       for (const s of result.sets) {
         if (s.problem) deps.log.error(`${s.project}/${s.set}: ${s.problem}`);
         for (const i of s.items) if (i.status === "bad") deps.log.error(`${s.project}/${s.set} ${i.service} ${i.key}: ${i.problem ?? "bad"}`);
