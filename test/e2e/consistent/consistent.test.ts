@@ -43,6 +43,7 @@ afterAll(async () => {
 describe("consistent sets, hooks and concurrency", () => {
   it("stops the labelled app while the set is taken, starts it again, records the downtime", async () => {
     const before = await state("app");
+    const dbBefore = await state("db");
     const r = await backup(["--consistent"]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -60,8 +61,7 @@ describe("consistent sets, hooks and concurrency", () => {
     expect(Date.parse(appItem.startedAt) + appItem.durationMs).toBeLessThanOrEqual(Date.parse(after.StartedAt) + 5);
     expect(manifest.stopped).toEqual([expect.objectContaining({ service: "app" })]);
     // database services keep running: their dump is transactional
-    expect((await state("db")).StartedAt).toBeDefined();
-    expect((await state("db")).Running).toBe(true);
+    expect(await state("db")).toMatchObject({ Running: true, StartedAt: dbBefore.StartedAt });
     // pre and post hooks ran, in order, in the app's container
     expect(await stack.exec("app", ["cat", "/tmp/hooks.log"])).toBe("pre\npost\n");
     expect(result.hooks.map((h: { phase: string; status: string }) => `${h.phase}:${h.status}`)).toEqual(["pre:ok", "post:ok"]);
