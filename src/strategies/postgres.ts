@@ -31,6 +31,8 @@ export const postgres = {
     if (!trust && !declaresEnv(service, PASSWORD_KEYS)) {
       warnings.push("no credentials found in the compose file; the container's environment will be used");
     }
+    const named = splitList(service.labels[LABEL.databases]);
+    if (named.length > 1) warnings.push(`only the first of ${LABEL.databases} (${named[0]}) is dumped; ${named.slice(1).join(", ")} are not`);
     return { warnings };
   },
 

@@ -68,6 +68,11 @@ describe("detectService rules", () => {
     expect(detectService(svc({ image: "postgres:15", environment: { POSTGRES_PASSWORD: "x" } })).warnings).toEqual([]);
   });
 
+  it("says when a postgres databases label names more than the one that is dumped (issue 12)", () => {
+    const s = svc({ image: "postgres:16", environment: { POSTGRES_PASSWORD: "x" }, labels: { "simpledeploy.backup.databases": "a, b,c" } });
+    expect(detectService(s).warnings).toEqual(["only the first of simpledeploy.backup.databases (a) is dumped; b, c are not"]);
+  });
+
   it("rejects an unknown strategy label and lists the valid ones", () => {
     expect(() => detectService(svc({ labels: { "simpledeploy.backup.strategy": "oracle" } }))).toThrow(/unknown strategy "oracle"/);
     try {
