@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { runBackupPlan } from "../../../../src/core/backup/run-backup.ts";
-import { TargetError, isAbortError } from "../../../../src/errors.ts";
+import { DockerError, TargetError, isAbortError } from "../../../../src/errors.ts";
+import { LABEL } from "../../../../src/compose/labels.ts";
 import type { Manifest } from "../../../../src/manifest/schema.ts";
 import type { MemoryTarget } from "../../../../src/targets/memory.ts";
-import { backupRun } from "../../../helpers/builders.ts";
+import { backupRun, container, service } from "../../../helpers/builders.ts";
 import { createFakeDocker, type ExecScript } from "../../../helpers/fake-docker.ts";
 
 // runBackupPlan over the fake engine and the memory target: what gets committed, and what is left.
@@ -106,6 +107,47 @@ describe("runBackupPlan", () => {
       expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
       expect(keys(run.target as MemoryTarget)).toEqual([]);
     });
+  });
+});
+
+describe("runBackupPlan in consistent mode", () => {
+  /** db (a dump, needs its server) and web (labelled stop) and worker (labelled stop + pause), each with a container. */
+  function consistent(script: ExecScript, signal = new AbortController().signal, fault?: (op: string, id: string) => Error | undefined) {
+    const run = backupRun(["db"], createFakeDocker().api, { signal, consistent: true });
+    const web = service("web", { labels: { [LABEL.stop]: "true" } });
+    const worker = service("worker", { labels: { [LABEL.stop]: "true", [LABEL.pause]: "true" } });
+    run.services = [...run.services, web, worker];
+    run.containers = [...run.containers, container("web"), container("worker")];
+    const fake = createFakeDocker({ containers: run.containers, exec: script, ...(fault ? { lifecycleFault: fault } : {}) });
+    run.docker = fake.api;
+    return { run, fake };
+  }
+
+  it("stops and pauses the labelled services around the dumps and records their downtime", async () => {
+    const { run, fake } = consistent(dumps);
+    const result = await runBackupPlan(run);
+    expect(result.status).toBe("ok");
+    expect(fake.calls).toEqual(["stop web-id", "pause worker-id", "exec db-id dump db", "unpause worker-id", "start web-id"]);
+    expect(result.downtime.map((d) => [d.service, d.action])).toEqual([["web", "stop"], ["worker", "pause"]]);
+    expect(manifestOf(run.target as MemoryTarget, result.manifest!).stopped?.map((s) => s.service)).toEqual(["web", "worker"]);
+    expect([fake.container("web-id").running, fake.container("worker-id").paused]).toEqual([true, false]);
+  });
+
+  it("an abort mid-dump brings every container back and commits nothing", async () => {
+    const ac = new AbortController();
+    const { run, fake } = consistent(() => (setTimeout(() => ac.abort(), 20), { hang: true }), ac.signal);
+    expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
+    expect(fake.calls.slice(-2)).toEqual(["unpause worker-id", "start web-id"]);
+    expect([fake.container("web-id").running, fake.container("worker-id").paused]).toEqual([true, false]);
+    expect(keys(run.target as MemoryTarget)).toEqual([]);
+  });
+
+  it("a container that cannot be started again makes the committed set partial", async () => {
+    const { run } = consistent(dumps, undefined, (op, id) => (op === "start" && id === "web-id" ? new DockerError("start refused") : undefined));
+    const result = await runBackupPlan(run);
+    expect(result.status).toBe("partial");
+    expect(result.downtime.find((d) => d.service === "web")?.error).toMatch(/start refused/);
+    expect(manifestOf(run.target as MemoryTarget, result.manifest!).status).toBe("partial");
   });
 });
 
