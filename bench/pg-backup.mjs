@@ -9,12 +9,12 @@ import { median, removeQuietly, run, settleDisk, waitForIdle } from "./lib/measu
  * The compared commands. `group` pairs them for the goals: zstd vs gzip (defaults of each side),
  * none vs plain (the same work without compression). `format` says which dump size they carry.
  */
-export function comparisonCases(clis) {
-  const sdb = (cli, compression, group) => ({
-    id: `sdbackup-${cli.name}-${compression}`,
-    label: `sdbackup ${compression === "zstd" ? "" : "--compression none "}(${cli.name})`,
+export function comparisonCases(clis, recipient) {
+  const sdb = (cli, compression, group, encrypt = false) => ({
+    id: `sdbackup-${cli.name}-${compression}${encrypt ? "-age" : ""}`,
+    label: `sdbackup ${compression === "zstd" ? "" : "--compression none "}${encrypt ? "--encrypt-to " : ""}(${cli.name})`,
     group, cli: cli.name, format: "custom", kind: "sdbackup", compression,
-    argv: (out) => [...cli.argv, "backup", "--app", "%APP%", "--target", out, "--compression", compression, "--json"],
+    argv: (out) => [...cli.argv, "backup", "--app", "%APP%", "--target", out, "--compression", compression, ...(encrypt ? ["--encrypt-to", recipient] : []), "--json"],
   });
   const pipe = (gzip, group) => ({
     id: gzip ? "pipe-gzip" : "pipe-plain",
@@ -23,6 +23,8 @@ export function comparisonCases(clis) {
   });
   return [
     ...clis.map((cli) => sdb(cli, "zstd", "zstd")),
+    // Encrypted to an age recipient (issue 13): judged against the unencrypted zstd case.
+    ...(recipient ? clis.map((cli) => sdb(cli, "zstd", "zstd-age", true)) : []),
     pipe(true, "gzip"),
     ...clis.map((cli) => sdb(cli, "none", "none")),
     pipe(false, "plain"),
@@ -36,7 +38,7 @@ export function comparisonCases(clis) {
  * one's write-back, and its duration is kept as the write-back a run left behind.
  */
 export async function measureSize(ctx, db) {
-  const cases = comparisonCases(ctx.clis).map((c) => ({ ...c, runs: [] }));
+  const cases = comparisonCases(ctx.clis, ctx.recipient).map((c) => ({ ...c, runs: [] }));
   await warmUp(ctx, db);
   await settleDisk({ dropCaches: ctx.dropCaches });
   for (let r = 0; r < ctx.runs; r++) {

@@ -6,7 +6,7 @@
 //
 // Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
 // (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
-// and peak RSS of: sdbackup backup (zstd and --compression none) from source and/or dist/sdbackup,
+// and peak RSS of: sdbackup backup (zstd, zstd encrypted with --encrypt-to, and --compression none) from source and/or dist/sdbackup,
 // `pg_dump | gzip > f` and `pg_dump > f`. Prints the tables and PASS/MISS per goal (docs/benchmarks.md).
 // At the largest size a backpressure check runs each variant against a slow sink (gzip -9) for
 // --backpressure-s seconds (0: skip) and watches its RSS, then interrupts it.
@@ -87,7 +87,10 @@ async function main() {
   const cliEnv = opts["node-options"] ? { ...process.env, NODE_OPTIONS: opts["node-options"] } : process.env;
   const idleBelow = Number(opts["idle-below"]);
   const idleWaitS = Number(opts["idle-wait"]);
-  const ctx = { root, tmp, runs, node, clis, cliEnv, dropCaches: opts["drop-caches"], idleBelow, idleWaitS, log };
+  // A throwaway age recipient for the encrypted case; its identity is never needed.
+  const { generateIdentity, identityToRecipient } = await import("age-encryption");
+  const recipient = await identityToRecipient(await generateIdentity());
+  const ctx = { root, tmp, runs, node, clis, cliEnv, recipient, dropCaches: opts["drop-caches"], idleBelow, idleWaitS, log };
   const started = performance.now();
 
   log(`starting ${project} (postgres:15)…`);
@@ -100,7 +103,7 @@ async function main() {
     log(`\n== ${sizeMb} MiB: seeding…`);
     const seeded = await seedTo(db, sizeMb, log);
     const loadBefore = loadAverage();
-    log(`measuring ${clis.length * 2 + 2} cases × ${runs} runs…`);
+    log(`measuring ${clis.length * 3 + 2} cases × ${runs} runs…`);
     const result = await measureSize(ctx, db);
     const entry = { sizeMb, seeded, result, load: { before: loadBefore, after: loadAverage() } };
     if (opts.breakdown && sizeMb === sizes.at(-1)) {

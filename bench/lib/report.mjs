@@ -8,6 +8,8 @@ export const GOALS = {
   /** Growth of peak RSS from the smallest to the largest size that still counts as flat. */
   rssGrowthMiB: 20,
   plainRatio: 1.1,
+  /** An age-encrypted backup against the same backup in clear (issue 13). */
+  encryptRatio: 1.15,
 };
 
 export function table(headers, rows) {
@@ -60,10 +62,16 @@ export function judge(sizes, clis) {
       each((s) => at(s, zstd).bytes / at(s, "pipe-gzip").bytes), (v) => v <= GOALS.sizeRatio, (v) => v.toFixed(3)));
     lines.push(goal(`(3) --compression none within ${GOALS.plainRatio}× of pg_dump > f`, cli,
       timed((s, k) => at(s, none)[k] / at(s, "pipe-plain")[k]), (v) => v.med <= GOALS.plainRatio, (v) => `${v.med.toFixed(2)}× (fastest runs ${v.min.toFixed(2)}×)`));
-    for (const id of [zstd, none]) {
+    const age = `${zstd}-age`;
+    if (at(sizes[0], age)) {
+      lines.push(goal(`(4) --encrypt-to within ${GOALS.encryptRatio}× of the same backup in clear`, cli,
+        timed((s, k) => at(s, age)[k] / at(s, zstd)[k]), (v) => v.med <= GOALS.encryptRatio, (v) => `${v.med.toFixed(2)}× (fastest runs ${v.min.toFixed(2)}×)`));
+    }
+    for (const id of [zstd, none, age]) {
+      if (!at(sizes[0], id)) continue;
       const peaks = each((s) => at(s, id).maxPeakRssKb / 1024);
       if (peaks.some((p) => !p)) continue;
-      const kind = id.endsWith("zstd") ? "zstd" : "none";
+      const kind = id.endsWith("age") ? "zstd + age" : id.endsWith("zstd") ? "zstd" : "none";
       lines.push(goal(`peak RSS (${kind}, max of runs) ≤ ${GOALS.rssMiB} MiB`, cli, peaks, (v) => v <= GOALS.rssMiB, (v) => `${v.toFixed(0)} MiB`));
       if (sizes.length > 1) {
         const first = at(sizes[0], id).peakRssKb / 1024;

@@ -9,6 +9,7 @@ import type { Compression } from "../manifest/schema.ts";
 import { openProject } from "../core/project/open-project.ts";
 import { planItems } from "../core/project/plan.ts";
 import { runBackupPlan, type BackupResult } from "../core/backup/run-backup.ts";
+import { addEncryptOptions, resolveEncryption, type EncryptOptions } from "./encryption-options.ts";
 import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import { VERSION } from "../version.ts";
@@ -16,7 +17,7 @@ import { LABEL, isTrue } from "../compose/labels.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 import { renderTable, formatBytes } from "../ui/table.ts";
 
-export interface BackupOptions extends CommonOptions {
+export interface BackupOptions extends CommonOptions, EncryptOptions {
   service?: string[];
   target?: string;
   compression?: Compression;
@@ -57,7 +58,9 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
       items: items.map((i) => ({ service: i.service.name, strategy: i.strategy.name, container: i.container?.name ?? null, paths: i.detection.paths })),
     };
   }
+  const encryption = await resolveEncryption(opts, deps, items.map((i) => i.service));
   return runBackupPlan({
+    ...(encryption ? { encryption } : {}),
     project: project.name, items, target, docker,
     compression: opts.compression ?? "zstd",
     ...(opts.level !== undefined ? { level: opts.level } : {}),
@@ -71,7 +74,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
-  addReportOptions(addTargetOption(addCommonOptions(cmd)))
+  addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd))))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))

@@ -10,12 +10,13 @@ import { openProject } from "../core/project/open-project.ts";
 import { containerFor, type PlanItem } from "../core/project/plan.ts";
 import { parseSetFlag, selectSet } from "../manifest/select.ts";
 import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.ts";
+import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
 import { getStrategy } from "../strategies/index.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 
-export interface RestoreOptions extends CommonOptions {
+export interface RestoreOptions extends CommonOptions, DecryptOptions {
   set?: string;
   service?: string[];
   target?: string;
@@ -61,6 +62,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
     throw new ConfigError("restore not confirmed", { hint: "pass --yes to restore without asking" });
   }
   return runRestorePlan({
+    keys: await resolveKeyRing(opts, deps),
     manifest, items, target, docker, services: project.services, containers,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
   });
@@ -68,7 +70,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("restore").description("restore a backup set into the project's running services");
-  addReportOptions(addTargetOption(addCommonOptions(cmd)))
+  addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd))))
     .option("--set <id>", "set id, or latest", "latest")
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")

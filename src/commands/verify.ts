@@ -1,17 +1,21 @@
 import type { Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addTargetOption, appOption } from "./options.ts";
+import { addCommonOptions, addTargetOption } from "./options.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
+import { targetScope } from "../core/project/project.ts";
 import { runVerifyPlan, type VerifyResult } from "../core/verify/run-verify.ts";
+import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
 import { parseSetFlag } from "../manifest/select.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 
-export interface VerifyOptions {
+export interface VerifyOptions extends DecryptOptions {
   app?: string;
+  file?: string[];
+  profile?: string[];
   set?: string;
   target?: string;
   json?: boolean;
@@ -19,16 +23,17 @@ export interface VerifyOptions {
 
 /** Checks sets against their manifests without Docker: the target alone is read. */
 export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<VerifyResult> {
-  const project = opts.app ? normalizeProjectName(opts.app) : undefined;
-  if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  if (opts.app !== undefined && !normalizeProjectName(opts.app)) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  // Like every command: --app, else -f, else the compose project in the working directory.
+  const project = (await targetScope(opts, deps)).name;
   parseSetFlag(opts.set, { allowAll: true });
   const target = (await openTargetFlag(opts.target, deps)).target;
-  return runVerifyPlan({ target, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
+  const keys = await resolveKeyRing(opts, { ...deps, stdinIsTTY: false });
+  return runVerifyPlan({ target, keys, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addReportOptions(addTargetOption(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats")))
-    .addOption(appOption("compose project (needed when the target holds several)"))
+  addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"), "compose project (needed when the target holds several); default: the project in this directory"))))
     .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
     .action(async (opts: VerifyOptions & ReportOptions) => {
       const result = await reported("verify", opts, deps, (d) => runVerify(opts, d));
