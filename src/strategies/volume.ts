@@ -1,22 +1,21 @@
 import type { Strategy } from "./types.ts";
 import { LABEL, isTrue, splitList } from "../compose/labels.ts";
 import { StrategyError } from "../errors.ts";
-import { labelOf, runHelper, withStopped } from "./shared/lifecycle.ts";
-import { packPaths, unpackToPaths, validateVolumeTar } from "./volume/tar.ts";
-
-/** Deletes everything below each directory path (or the file itself), keeping mount points. */
-const EMPTY_PATHS = 'for p in "$@"; do if [ -d "$p" ]; then find "$p" -mindepth 1 -delete || exit 1; else rm -f "$p" || exit 1; fi; done';
+import { labelOf, withStopped } from "./shared/lifecycle.ts";
+import { packPaths, validateVolumeTar } from "./volume/tar.ts";
+import { stageAndSwap } from "./volume/swap.ts";
 
 /**
  * Files of named volumes (or labelled paths) as one tar through the archive API: no shell or tar
  * is needed in the image, and stopped containers can be read. Restore makes each path's contents
- * equal to the backup: the tar is validated first (by the caller), the path is emptied by a helper
- * container that shares the service's volumes, then the archive is put back.
+ * equal to the backup without ever emptying it first: the tar is validated (by the caller), then
+ * extracted into a staging directory inside each path and swapped in by a helper container that
+ * shares the service's volumes; any failure before the swap leaves the old content untouched.
  */
 export const volume = {
   name: "volume" as const,
   ext: "tar",
-  description: "tar of the service's volume paths via the archive API; restore replaces their contents",
+  description: "tar of the service's volume paths via the archive API; restore stages, then swaps their contents",
   needsRunning: false,
   matchImage: () => 0,
 
@@ -34,12 +33,8 @@ export const volume = {
   },
 
   async restore(ctx, input) {
-    const paths = ctx.detection.paths;
-    const apply = async () => {
-      await runHelper(ctx, `empty ${paths.join(", ")} before the restore`, EMPTY_PATHS, paths);
-      await unpackToPaths(input, paths, ctx.signal, (dir, archive) => ctx.docker.putArchive(ctx.container.id, dir, archive, { signal: ctx.signal }));
-    };
     const stop = isTrue(labelOf(ctx, LABEL.stop)) || ctx.isDatabaseImage(ctx.container.image);
+    const apply = () => stageAndSwap(ctx, input);
     await (stop ? withStopped(ctx, apply) : apply());
   },
 

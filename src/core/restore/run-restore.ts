@@ -7,6 +7,7 @@ import type { PlanItem } from "../project/plan.ts";
 import { errorMessage, throwIfAborted } from "../../errors.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import { checkKeys, readArtifact } from "./read-artifact.ts";
+import { checkItemPaths } from "./check-paths.ts";
 import type { KeyRing } from "../../pipeline/encrypt.ts";
 import type { ComposeService } from "../../compose/model.ts";
 import type { ContainerDetails } from "../../docker/types.ts";
@@ -52,6 +53,7 @@ export interface RestoreResult {
  * order; the first failure stops the run and the rest are reported as skipped.
  */
 export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
+  for (const { item, plan } of run.items) checkItemPaths(item, plan);
   await checkKeys(run.target, run.items.map((i) => i.item), run.keys, run.signal);
   for (const { item, plan } of run.items) {
     throwIfAborted(run.signal);
