@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { runBackupPlan } from "../../../../src/core/backup/run-backup.ts";
 import { DockerError, TargetError, isAbortError } from "../../../../src/errors.ts";
@@ -32,6 +33,7 @@ describe("runBackupPlan", () => {
       expect([item.bytes, item.sha256]).toEqual([stored.length, sha256(stored)]);
     }
     expect(fake.active()).toEqual([]);
+    expect(getEventListeners(run.signal, "abort")).toEqual([]);
   });
 
   it("one item fails: the set is committed as partial without it, and the result says partial", async () => {

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { LABEL } from "../../../../src/compose/labels.ts";
 import { runBackupPlan } from "../../../../src/core/backup/run-backup.ts";
@@ -36,6 +37,7 @@ describe("runRestorePlan", () => {
     expect(result).toMatchObject({ status: "ok", project: "app", set: manifest.set });
     expect(result.items.map((i) => [i.service, i.status])).toEqual([["db", "ok"], ["cache", "ok"]]);
     expect(loads()).toEqual(["db: db data\n", "cache: cache data\n"]);
+    expect(getEventListeners(run.signal, "abort")).toEqual([]);
   });
 
   it("a corrupt artifact (checksum) means nothing is applied, not even the items before it", async () => {
