@@ -20,11 +20,14 @@ export interface CommonOptions extends OutputMode {
   profile?: string[];
 }
 
-/** `-f` and `--app`: which compose project (see core/project/project.ts for how it is found). */
-export function addCommonOptions(cmd: Command): Command {
+/**
+ * `-f`, `--app` and `--profile`: which compose project, found the same way by every command (see
+ * core/project/project.ts); `appHelp` says what `--app` means for a command that reads only the target.
+ */
+export function addCommonOptions(cmd: Command, appHelp = "compose project name (finds the running project when no -f is given)"): Command {
   return cmd
     .addOption(new Option("-f, --file <file>", "compose file (repeat to merge several)").argParser(nonEmptyList("--file")))
-    .addOption(appOption("compose project name (finds the running project when no -f is given)"))
+    .addOption(appOption(appHelp))
     .addOption(new Option("--profile <name>", "compose profile to treat as active (repeatable; adds to COMPOSE_PROFILES)").argParser(nonEmptyList("--profile")));
 }
 

@@ -1,12 +1,13 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addTargetOption, appOption } from "./options.ts";
+import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
 import { elapsed } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
-import { resolveProject } from "../core/project/project.ts";
+import { resolveProject, targetScope } from "../core/project/project.ts";
+import type { ComposeProject } from "../compose/model.ts";
 import { LABEL } from "../compose/labels.ts";
 import { DEFAULT_GRACE_MS } from "../core/retention/apply.ts";
 import { formatPolicy, policyFromFlags, policyFromLabels, RETENTION_RULES, type RetentionFlags, type RetentionPolicy } from "../core/retention/policy.ts";
@@ -15,7 +16,7 @@ import { runPrunePlan, type PruneResult, type PruneRun } from "../core/retention
 import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
 
-export interface PruneOptions extends RetentionFlags {
+export interface PruneOptions extends RetentionFlags, Pick<CommonOptions, "file" | "profile"> {
   app?: string;
   target?: string;
   dryRun?: boolean;
@@ -30,11 +31,13 @@ export interface PruneOptions extends RetentionFlags {
  * the compose project; when it cannot be resolved, there is no policy and nothing is removed.
  */
 export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneResult> {
-  const project = opts.app ? normalizeProjectName(opts.app) : undefined;
-  if (opts.app !== undefined && !project) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
+  if (opts.app !== undefined && !normalizeProjectName(opts.app)) throw new ConfigError(`--app "${opts.app}" is not a usable compose project name`);
   // Elapsed time: `--grace 30m` is thirty minutes (the calendar parser of --keep-within reads months).
   const graceMs = opts.grace === undefined ? DEFAULT_GRACE_MS : parseElapsed(opts.grace, "--grace", MAX_GRACE_MS);
-  const { policy, source } = await resolvePolicy(opts, deps);
+  // Like every command: --app, else -f, else the compose project in the working directory.
+  const scope = await targetScope(opts, deps);
+  const project = scope.name;
+  const { policy, source } = await resolvePolicy(opts, scope.project, deps);
   const target = (await openTargetFlag(opts.target, deps)).target;
   if (policy) deps.log.info(`retention policy (${source === "flags" ? "from flags" : `from label ${LABEL.retention}`}): ${formatPolicy(policy)}`);
   const run: PruneRun = {
@@ -45,8 +48,8 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addRetentionOptions(addReportOptions(addTargetOption(program.command("prune").description("remove backup sets that the retention policy no longer keeps"))))
-    .addOption(appOption("only this compose project (its retention label is the default policy)"))
+  const cmd = program.command("prune").description("remove backup sets that the retention policy no longer keeps");
+  addRetentionOptions(addReportOptions(addTargetOption(addCommonOptions(cmd, "only this compose project (its retention label is the default policy); default: the project in this directory"))))
     .addOption(new Option("--grace <duration>", "age after which an incomplete set counts as abandoned").default("24h").argParser(elapsed("--grace", MAX_GRACE_MS)))
     .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
     .option("--dry-run", "show what would be kept and removed, and why; remove nothing")
@@ -69,26 +72,31 @@ export function addRetentionOptions(cmd: Command): Command {
   return cmd;
 }
 
-async function resolvePolicy(opts: PruneOptions, deps: Deps): Promise<{ policy: RetentionPolicy | undefined; source: PruneRun["policySource"] }> {
+/** `here`: the project found from -f or the working directory, whose label needs no Docker. */
+async function resolvePolicy(opts: PruneOptions, here: ComposeProject | undefined, deps: Deps): Promise<{ policy: RetentionPolicy | undefined; source: PruneRun["policySource"] }> {
   const fromFlags = policyFromFlags(opts);
   if (fromFlags) return { policy: fromFlags, source: "flags" };
-  if (!opts.app) return { policy: undefined, source: "none" };
-  let services;
-  try {
-    services = (await resolveProject({ app: opts.app }, deps)).project.services;
-  } catch (err) {
-    if (deps.signal.aborted) throw err;
-    deps.log.warn(`cannot read the ${LABEL.retention} label of project ${opts.app} (${errorMessage(err)}); only --keep-* flags apply`);
-    return { policy: undefined, source: "none" };
-  }
+  const services = here?.services ?? (opts.app ? await servicesOf(opts.app, deps) : undefined);
+  if (!services) return { policy: undefined, source: "none" };
   // a malformed label is the user's to fix: its ConfigError propagates
   const fromLabel = policyFromLabels(services);
   return fromLabel ? { policy: fromLabel, source: "label" } : { policy: undefined, source: "none" };
 }
 
+/** The services of the `--app` project, or undefined (with a warning) when it cannot be found. */
+async function servicesOf(app: string, deps: Deps): Promise<ComposeProject["services"] | undefined> {
+  try {
+    return (await resolveProject({ app }, deps)).project.services;
+  } catch (err) {
+    if (deps.signal.aborted) throw err;
+    deps.log.warn(`cannot read the ${LABEL.retention} label of project ${app} (${errorMessage(err)}); only --keep-* flags apply`);
+    return undefined;
+  }
+}
+
 function printHuman(result: PruneResult, deps: Deps): void {
   if (!result.policy) {
-    deps.out(`no retention policy (no --keep-* flags${result.project ? ` and no ${LABEL.retention} label` : ", and no --app to read a label from"}): nothing removed`);
+    deps.out(`no retention policy (no --keep-* flags${result.project ? ` and no ${LABEL.retention} label` : ", and no compose project here or --app to read a label from"}): nothing removed`);
     return;
   }
   const rows = result.sets.map((s) => [

@@ -13,6 +13,8 @@ import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.
 import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
 import { getStrategy } from "../strategies/index.ts";
 import { openTargetFlag } from "../targets/index.ts";
+import type { Target } from "../targets/types.ts";
+import type { ComposeProject } from "../compose/model.ts";
 import { renderTable } from "../ui/table.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 
@@ -37,6 +39,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
   const { project, containers, docker } = await openProject(opts, deps);
   const target = (await openTargetFlag(opts.target, deps)).target;
   const services = opts.service ?? [];
+  await checkServiceNames(services, project, target, opts.set, deps.signal);
   const manifest = await selectSet(target, project.name, opts.set, services, deps.signal);
   const chosen = manifest.items.filter((i) => services.length === 0 || services.includes(i.service));
   if (opts.dryRun) {
@@ -89,6 +92,22 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
       if (!("dryRun" in result) && result.status !== "ok") setExit(ExitCode.failed);
     });
 };
+
+/**
+ * `--service` must name a service of the project or of the set being restored; a typo is a usage
+ * error listing the names there are, not "no set holds it".
+ */
+async function checkServiceNames(names: readonly string[], project: ComposeProject, target: Target, set: string | undefined, signal: AbortSignal): Promise<void> {
+  const known = new Set(project.services.map((s) => s.name));
+  if (names.every((n) => known.has(n))) return;
+  const inSet = await selectSet(target, project.name, set, [], signal).then((m) => m.items.map((i) => i.service), () => []);
+  for (const s of inSet) known.add(s);
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length === 0) return;
+  throw new ConfigError(`no service ${unknown.map((n) => `"${n}"`).join(", ")} in project ${project.name}${inSet.length ? " or its set" : ""}`, {
+    hint: `services: ${[...known].sort().join(", ") || "none"}`,
+  });
+}
 
 async function askOnTerminal(question: string, deps: Deps): Promise<boolean> {
   if (!deps.stdinIsTTY) {

@@ -50,17 +50,18 @@ export async function projectContainers(project: string, deps: Deps): Promise<Co
 
 // --- internal ---
 
+/**
+ * `--app` names a project that has containers, or the one whose compose file is in the working
+ * directory. Anything else is a usage error listing the names that do exist: silently using the
+ * directory's project under a mistyped name would back up (or restore into) the wrong thing.
+ */
 async function fromRunningProject(app: string, deps: Deps, opts: ProjectOptions): Promise<ResolvedProject> {
   const name = normalizeProjectName(app);
   const containers = await projectContainers(name, deps);
   if (containers.length === 0) {
-    if (discoverComposeFiles(deps.cwd).length > 0) {
-      const project = await loadCompose({ cwd: deps.cwd, env: deps.env, projectName: app, ...profileOpt(opts) });
-      return { project, origin: "files" };
-    }
-    throw new ConfigError(`no containers found for compose project "${name}" and no compose file here`, {
-      hint: "start the project, run sdbackup in its directory, or pass -f compose.yaml",
-    });
+    const here = await projectHere(opts, deps);
+    if (here?.name === name) return { project: here, origin: "files" };
+    throw await unknownApp(name, here?.name, deps);
   }
   const labels = containers[0]!.labels;
   const workingDir = labels[WORKING_DIR_LABEL] ?? deps.cwd;
@@ -97,6 +98,43 @@ async function firstReadable(paths: string[]): Promise<string | undefined> {
     if (await access(p).then(() => true, () => false)) return p;
   }
   return undefined;
+}
+
+/**
+ * What a command that reads only the target (prune, verify) is about, found without Docker like
+ * the others find their project: `--app` as given (its sets may outlive its containers), else the
+ * `-f` files' project, else the compose project in the working directory; neither means every
+ * project in the target. `project` is the model when files were read.
+ */
+export async function targetScope(opts: ProjectOptions, deps: Deps): Promise<{ name?: string; project?: ComposeProject }> {
+  if (opts.app) return { name: normalizeProjectName(opts.app) };
+  const project = opts.file?.length
+    ? await loadCompose({ files: opts.file, cwd: deps.cwd, env: deps.env, ...profileOpt(opts) })
+    : await projectHere(opts, deps);
+  return project ? { name: project.name, project } : {};
+}
+
+/** The project of the compose file in the working directory (or COMPOSE_FILE), read without Docker. */
+export async function projectHere(opts: ProjectOptions, deps: Deps): Promise<ComposeProject | undefined> {
+  if (discoverComposeFiles(deps.cwd).length === 0 && !deps.env.COMPOSE_FILE) return undefined;
+  return loadCompose({ cwd: deps.cwd, env: deps.env, ...profileOpt(opts) });
+}
+
+/** Names of the compose projects with a running container, sorted. */
+export async function runningProjects(deps: Deps): Promise<string[]> {
+  const docker = await deps.docker();
+  const all = await docker.listContainers({}, { signal: deps.signal });
+  return [...new Set(all.filter((c) => c.state === "running" && c.project).map((c) => c.project!))].sort();
+}
+
+async function unknownApp(name: string, here: string | undefined, deps: Deps): Promise<ConfigError> {
+  const running = await runningProjects(deps);
+  const known = [`running compose projects: ${running.join(", ") || "none"}`, ...(here ? [`the project in ${deps.cwd}: ${here}`] : [])];
+  return new ConfigError(`no compose project "${name}" (${known.join("; ")})`, {
+    hint: here
+      ? "check the name; to read this directory's compose file under another name, pass -f with --app"
+      : "check the name, start the project, run sdbackup in its directory, or pass -f compose.yaml",
+  });
 }
 
 function profileOpt(opts: ProjectOptions): { profiles?: string[] } {

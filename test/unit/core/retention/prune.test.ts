@@ -172,7 +172,8 @@ describe("runPrune policy source", () => {
   const noContainers = async () => ({ listContainers: async () => [] }) as unknown as DockerApi;
 
   beforeEach(async () => {
-    await writeFile(path.join(dir, "compose.yaml"), 'services:\n  db:\n    image: postgres:15\n    labels:\n      simpledeploy.backup.retention: "last=1"\n');
+    // `name: shop`: --app shop is the project of this directory (another name would be a usage error)
+    await writeFile(path.join(dir, "compose.yaml"), 'name: shop\nservices:\n  db:\n    image: postgres:15\n    labels:\n      simpledeploy.backup.retention: "last=1"\n');
     await completeSet("shop", "20260103T030000Z-aaaa");
     await completeSet("shop", "20260102T030000Z-bbbb");
   });
