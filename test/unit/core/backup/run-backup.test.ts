@@ -59,6 +59,16 @@ describe("runBackupPlan", () => {
     expect(keys(run.target as MemoryTarget)).toEqual([`app/${result.set}/db.dump`, `app/${result.set}/manifest.json`]);
   });
 
+  it("runs at most `concurrency` dumps at a time, and uses that many", async () => {
+    const inFlight: number[] = [];
+    const run = backupRun(["a", "b", "c", "d", "e"], createFakeDocker().api, { concurrency: 2 });
+    const fake = createFakeDocker({ containers: run.containers, exec: () => (inFlight.push(fake.active().length), { stdout: "x", delayMs: 10 }) });
+    run.docker = fake.api;
+    expect((await runBackupPlan(run)).status).toBe("ok");
+    expect(inFlight).toHaveLength(5);
+    expect(Math.max(...inFlight)).toBe(2);
+  });
+
   it("every item fails: nothing is committed and the result is failed", async () => {
     const { run } = setup(() => ({ exitCode: 1, stderr: "FATAL: password authentication failed" }));
     const result = await runBackupPlan(run);
