@@ -158,7 +158,13 @@ describe("detect and schedule commands", () => {
     await compose("CRON_TZ=Europe/Berlin 0 3 * * *");
     const line = await sdbackup(["schedule", "--bin", "/usr/local/bin/sdbackup"], { cwd: dir, env: NO_DOCKER });
     expect(line.code).toBe(0);
-    expect(line.stdout).toContain(`CRON_TZ=Europe/Berlin\n0 3 * * * cd ${dir} && flock -n /tmp/sdbackup-${project}.lock /usr/local/bin/sdbackup backup --app ${project} >> /var/log/sdbackup-${project}.log 2>&1\n`);
+    expect(line.stdout).toContain(
+      `CRON_TZ=Europe/Berlin\n0 3 * * * cd ${dir} && set -a && . /etc/sdbackup/${project}.env && set +a && flock -n /tmp/sdbackup-${project}.lock ` +
+      `sh -c '/usr/local/bin/sdbackup backup --app ${project} --log-file /var/log/sdbackup-${project}.log >/dev/null'\n`,
+    );
+    // without --bin: the sdbackup that printed it, by absolute path (from source: this node and src/main.ts)
+    const self = await sdbackup(["schedule"], { cwd: dir, env: NO_DOCKER });
+    expect(self.stdout).toContain(`sh -c '${process.execPath} ${path.resolve(import.meta.dirname, "../../src/main.ts")} backup --app ${project} `);
     const json = await sdbackup(["schedule", "--json"], { cwd: dir, env: NO_DOCKER });
     const doc = JSON.parse(json.stdout);
     expect(Object.keys(doc).sort()).toEqual(["app", "crontab", "githubActions", "nextRun", "schedule", "source", "systemd", "timezone"]);
