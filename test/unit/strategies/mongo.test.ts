@@ -3,14 +3,12 @@ import { describe, expect, it } from "vitest";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import type { ComposeService } from "../../../src/compose/model.ts";
-import type { ContainerDetails, DockerApi, ExecOptions } from "../../../src/docker/types.ts";
+import type { DockerApi, ExecOptions } from "../../../src/docker/types.ts";
 import type { RunContext } from "../../../src/strategies/types.ts";
 import { IntegrityError } from "../../../src/errors.ts";
-import { createSecretRegistry } from "../../../src/strategies/shared/secrets.ts";
-import { silentLogger } from "../../../src/ui/logger.ts";
 import { configFileText, mongo as mongoStrategy } from "../../../src/strategies/mongo.ts";
 import type { Strategy } from "../../../src/strategies/types.ts";
+import { container, detection, runContext, service } from "../../helpers/builders.ts";
 
 const mongo: Strategy = mongoStrategy;
 
@@ -68,12 +66,10 @@ function fakeDocker(opts: { failStream?: boolean } = {}) {
 }
 
 function ctx(docker: DockerApi, environment: Record<string, string>, labels: Record<string, string> = {}): RunContext {
-  const service: ComposeService = { name: "db", image: "mongo:7", environment, labels, volumes: [], secrets: [], profiles: [] };
-  const container = { id: "c0ffee", name: "app-db-1", image: "mongo:7", state: "running", labels: {}, env: {}, cmd: [], entrypoint: [], mounts: [], running: true, paused: false } satisfies ContainerDetails;
-  return {
-    docker, service, container, secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(5_000), log: silentLogger,
-    detection: { strategy: "mongo", source: "image", confidence: 0.95, paths: [], warnings: [] },
-  };
+  return runContext({
+    docker, service: service("db", { image: "mongo:7", environment, labels }), container: container("db", { image: "mongo:7" }),
+    isDatabaseImage, signal: AbortSignal.timeout(5_000), detection: detection("mongo", { confidence: 0.95 }),
+  });
 }
 
 const ROOT_ENV = { MONGO_INITDB_ROOT_USERNAME: "admin", MONGO_INITDB_ROOT_PASSWORD: SECRET };

@@ -3,15 +3,13 @@ import { describe, expect, it } from "vitest";
 import { once } from "node:events";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
-import type { ComposeService } from "../../../../src/compose/model.ts";
-import type { ContainerDetails, DockerApi, ExecOptions } from "../../../../src/docker/types.ts";
+import type { DockerApi, ExecOptions } from "../../../../src/docker/types.ts";
 import type { RunContext } from "../../../../src/strategies/types.ts";
 import { IntegrityError, StrategyError } from "../../../../src/errors.ts";
-import { createSecretRegistry } from "../../../../src/strategies/shared/secrets.ts";
-import { silentLogger } from "../../../../src/ui/logger.ts";
 import { dumpArgv, optionFile, resolveAccount, resolveDatabases, restoreArgv, validateDump } from "../../../../src/strategies/mysql-family/family.ts";
 import { mysql } from "../../../../src/strategies/mysql.ts";
 import { mariadb } from "../../../../src/strategies/mariadb.ts";
+import { container, detection, runContext, service } from "../../../helpers/builders.ts";
 
 const SECRET = "Sup3r\"Secret #1";
 const COMMON = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "--default-character-set=utf8mb4", "--no-tablespaces"];
@@ -168,12 +166,10 @@ describe("validateDump", () => {
 // --- helpers ---
 
 function ctx(opts: { environment?: Record<string, string>; labels?: Record<string, string>; containerEnv?: Record<string, string>; docker?: DockerApi }): RunContext {
-  const service: ComposeService = { name: "db", environment: opts.environment ?? {}, labels: opts.labels ?? {}, volumes: [], secrets: [], profiles: [] };
-  const container = { id: "c1", name: "db", image: "x", state: "running", labels: {}, env: opts.containerEnv ?? {}, cmd: [], entrypoint: [], mounts: [], running: true, paused: false } satisfies ContainerDetails;
-  return {
-    docker: opts.docker ?? ({} as DockerApi), service, container, secrets: createSecretRegistry(), isDatabaseImage, signal: AbortSignal.timeout(10_000), log: silentLogger,
-    detection: { strategy: "mysql", source: "image", confidence: 1, paths: [], warnings: [] },
-  };
+  return runContext({
+    service: service("db", { environment: opts.environment ?? {}, labels: opts.labels ?? {} }), container: container("db", { env: opts.containerEnv ?? {} }),
+    isDatabaseImage, detection: detection("mysql"), ...(opts.docker ? { docker: opts.docker } : {}),
+  });
 }
 
 /** Just enough engine for the strategy's call sequence: probe exec, archive put, dump/restore exec, rm exec. */
