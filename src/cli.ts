@@ -26,15 +26,7 @@ export interface CliHooks {
 export async function runCli(argv: string[], deps: Deps, hooks: CliHooks = {}): Promise<ExitCodeValue> {
   let exit: ExitCodeValue = ExitCode.ok;
   let given: Record<string, unknown> = {};
-  const program = new Command("sdbackup")
-    .description("Back up and restore the data of docker compose applications")
-    .version(VERSION, "-V, --version")
-    .showSuggestionAfterError()
-    .exitOverride()
-    // Usage errors are reported by main.ts like every other error (timestamps, --json document).
-    .configureOutput({ writeOut: (s) => deps.out(s.replace(/\n$/, "")), writeErr: (s) => process.stderr.write(s), outputError: () => {} });
-  for (const register of registrars) register(program, deps, (code) => (exit = code));
-  for (const cmd of program.commands) addOutputOptions(cmd);
+  const program = createProgram(deps, (code) => (exit = code));
   program.hook("preAction", (_program, action) => {
     given = action.opts();
     hooks.onOutputMode?.(outputMode(given));
@@ -50,4 +42,18 @@ export async function runCli(argv: string[], deps: Deps, hooks: CliHooks = {}): 
     throw withTargetInHint(err, typeof given.target === "string" ? given.target : undefined);
   }
   return exit;
+}
+
+/** The program with every command and the output options they all take (tests inspect it too). */
+export function createProgram(deps: Deps, setExit: (code: ExitCodeValue) => void = () => {}): Command {
+  const program = new Command("sdbackup")
+    .description("Back up and restore the data of docker compose applications")
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError()
+    .exitOverride()
+    // Usage errors are reported by main.ts like every other error (timestamps, --json document).
+    .configureOutput({ writeOut: (s) => deps.out(s.replace(/\n$/, "")), writeErr: (s) => process.stderr.write(s), outputError: () => {} });
+  for (const register of registrars) register(program, deps, setExit);
+  for (const cmd of program.commands) addOutputOptions(cmd);
+  return program;
 }

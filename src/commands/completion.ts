@@ -97,7 +97,7 @@ complete -F _sdbackup sdbackup
 
 function zsh(commands: CommandSpec[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const text = (s: string) => s.replace(/[[\]:\\]/g, (c) => `\\${c}`);
+  const text = (s: string) => s.replace(/[[\]\\]/g, (c) => `\\${c}`);
   const spec = (o: OptionSpec) => {
     const value = o.value === "none" ? "" : `:${o.long.slice(2)}:${o.choices.length ? `(${o.choices.join(" ")})` : o.value === "file" ? "_files" : " "}`;
     // Value options may repeat (-f, --service): offer them again; switches once.
