@@ -37,7 +37,7 @@ describe("runBackupPlan", () => {
   });
 
   it("one item fails: the set is committed as partial without it, and the result says partial", async () => {
-    const { run, fake } = setup(({ argv }) => (argv[1] === "cache" ? { stdout: "half a dump", exitCode: 2, stderr: "cache: out of memory" } : dumps({ argv } as never)));
+    const { run, fake } = setup((call) => (call.argv[1] === "cache" ? { stdout: "half a dump", exitCode: 2, stderr: "cache: out of memory" } : dumps(call)));
     const result = await runBackupPlan(run);
     expect(result.status).toBe("partial");
     expect(result.items.map((i) => [i.service, i.status])).toEqual([["db", "ok"], ["cache", "failed"]]);
@@ -97,8 +97,8 @@ describe("runBackupPlan", () => {
 
     it("mid-item, after another item was stored", async () => {
       const ac = new AbortController();
-      const { run, fake } = setup(({ argv }) => {
-        if (argv[1] === "db") return dumps({ argv } as never);
+      const { run, fake } = setup((call) => {
+        if (call.argv[1] === "db") return dumps(call);
         setTimeout(() => ac.abort(), 20);
         return { stdout: "partial output", hang: true };
       }, ac.signal, { concurrency: 1 });
@@ -106,6 +106,24 @@ describe("runBackupPlan", () => {
       expect(isAbortError(err)).toBe(true);
       expect(fake.execs.map((e) => e.argv[1])).toEqual(["db", "cache"]);
       expect(fake.active()).toEqual([]);
+      expect(keys(run.target as MemoryTarget)).toEqual([]);
+    });
+
+    it("during a pre hook: no dump starts, the post hook still runs", async () => {
+      const ac = new AbortController();
+      const { run, fake } = setup((call) => (call.argv[2] === "lock" ? (setTimeout(() => ac.abort(), 10), { hang: true }) : dumps(call)), ac.signal);
+      run.services = run.services.map((s) => (s.name === "db" ? { ...s, labels: { [LABEL.pre]: "lock", [LABEL.post]: "unlock" } } : s));
+      expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
+      expect(fake.execs.map((e) => e.argv.at(-1))).toEqual(["lock", "unlock"]);
+      expect(keys(run.target as MemoryTarget)).toEqual([]);
+    });
+
+    it("during a post hook, after every dump was stored", async () => {
+      const ac = new AbortController();
+      const { run, fake } = setup((call) => (call.argv[2] === "unlock" ? (ac.abort(), {}) : dumps(call)), ac.signal);
+      run.services = run.services.map((s) => (s.name === "db" ? { ...s, labels: { [LABEL.post]: "unlock" } } : s));
+      expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
+      expect(fake.execs.map((e) => e.argv.at(-1))).toEqual(["db", "cache", "unlock"]);
       expect(keys(run.target as MemoryTarget)).toEqual([]);
     });
 

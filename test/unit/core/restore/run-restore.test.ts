@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LABEL } from "../../../../src/compose/labels.ts";
 import { runBackupPlan } from "../../../../src/core/backup/run-backup.ts";
 import { runRestorePlan, type RestoreRun } from "../../../../src/core/restore/run-restore.ts";
-import { CancelledError, IntegrityError } from "../../../../src/errors.ts";
+import { CancelledError, IntegrityError, isAbortError } from "../../../../src/errors.ts";
 import type { Manifest } from "../../../../src/manifest/schema.ts";
 import { createMemoryTarget, type MemoryTarget } from "../../../../src/targets/memory.ts";
 import { backupRun, restoreRun } from "../../../helpers/builders.ts";
@@ -84,6 +84,15 @@ describe("runRestorePlan", () => {
     expect(result).toMatchObject({ status: "failed", items: [], error: expect.stringMatching(/restore.pre hook of db exited 1/) });
     expect(loads()).toEqual([]);
     expect(fake.execs.map((e) => e.argv.join(" "))).toEqual(["sh -c lock", "sh -c unlock"]);
+  });
+
+  it("an interrupt while artifacts are checked rejects before anything is applied", async () => {
+    const { target, manifest } = await committedSet();
+    const ac = new AbortController();
+    target.fault = ({ op, key }) => (op === "get" && key === manifest.items[1]!.key ? (ac.abort(new CancelledError()), undefined) : undefined);
+    const { run, fake } = restoring(target, manifest, () => ({}), { signal: ac.signal });
+    expect(isAbortError(await runRestorePlan(run).catch((e: unknown) => e))).toBe(true);
+    expect(fake.execs).toEqual([]);
   });
 
   it("an interrupt during an apply rejects, ends the process and skips the rest", async () => {
