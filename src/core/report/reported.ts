@@ -78,7 +78,9 @@ export async function reported<R extends object>(
     else if (summary.status === "failed" || summary.status === "partial") log.error(`${event.title}: ${event.summary}`);
     else runLog.fileOnly("info", `${event.title} in ${(event.durationMs / 1000).toFixed(1)}s`);
   }
-  outcomes.push(...(await notifyFinish(channels, event, notifyOn, send)));
+  // an interrupted run still reports, but must end within seconds of Ctrl-C
+  const finishSend = deps.signal.aborted ? createSend({ timeoutMs: INTERRUPTED_TIMEOUT_MS, retryDelayMs: 0 }) : send;
+  outcomes.push(...(await notifyFinish(channels, event, notifyOn, finishSend)));
   for (const o of outcomes.filter((x) => !x.ok)) log.warn(`notification (${o.notifier} ${o.to}, ${o.phase}) failed after ${o.attempts} attempt(s): ${o.error}`);
 
   if (opts.metricsFile && summary.status !== "skipped") {
@@ -105,6 +107,9 @@ export function parseNotifyOn(value: string | undefined): NotifyOn {
 }
 
 // --- internal ---
+
+/** Per attempt after SIGINT/SIGTERM: two attempts stay within five seconds. */
+const INTERRUPTED_TIMEOUT_MS = 2500;
 
 /** Values never to send: notification URL credentials and env values under secret-looking names (not the working directory in PWD). */
 function payloadSecrets(env: NodeJS.ProcessEnv, fromUrls: string[]): string[] {
