@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
-import { checkCompression, elapsed, nonEmpty, nonEmptyList, wholeNumber } from "./validate.ts";
+import { checkCompression, cronExpr, elapsed, nonEmptyList, wholeNumber } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
@@ -83,7 +83,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .addOption(new Option("--hook-timeout <duration>", "timeout for each pre/post hook (e.g. 90s, 5m)").default("5m").argParser(elapsed("--hook-timeout")))
     .option("--dry-run", "print the plan without backing up")
     .option("--if-due", "back up only when the schedule label has a run due since the newest set in the target")
-    .addOption(new Option("--cron <expr>", "with --if-due: this schedule instead of the label").argParser(nonEmpty("--cron")))
+    .addOption(new Option("--cron <expr>", "with --if-due: this schedule instead of the label").argParser(cronExpr("--cron")))
     .action(async (opts: BackupOptions & ReportOptions) => {
       const result = await reported("backup", opts, deps, (d) => runBackup(opts, d));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));

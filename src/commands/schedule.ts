@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
-import { nonEmpty } from "./validate.ts";
+import { cronExpr, nonEmpty } from "./validate.ts";
 import { addRetentionOptions } from "./prune.ts";
 import type { Deps } from "../deps.ts";
 import { isSea } from "node:sea";
@@ -77,7 +77,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps) => {
     .option("--env-file <path>", "file the entries read credentials and settings from (default /etc/sdbackup/<app>.env); never written")
     .option("--verify-cron <expr>", "also verify the newest set on this (slower) schedule, e.g. \"0 5 * * 0\"")
     .addOption(new Option("--print <kind>", "what to print").choices(PRINT_KINDS).default("crontab"))
-    .addOption(new Option("--cron <expr>", `schedule to use instead of the ${LABEL.schedule} label`).argParser(nonEmpty("--cron")))
+    .addOption(new Option("--cron <expr>", `schedule to use instead of the ${LABEL.schedule} label`).argParser(cronExpr("--cron")))
     .addOption(new Option("--bin <path>", "program the entries run (default: this sdbackup, by absolute path)").argParser(nonEmpty("--bin")))
     .addOption(new Option("--log-file <path>", "--log-file of the crontab entries (default /var/log/sdbackup-<app>.log)").argParser(nonEmpty("--log-file")))
     .action(async (opts: ScheduleOptions) => {

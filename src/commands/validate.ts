@@ -4,6 +4,7 @@ import { ConfigError } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { compressionLevel, type Compression } from "../pipeline/compress.ts";
 import { parseElapsed, MAX_TIMER_MS } from "../runtime/duration.ts";
+import { parseSchedule } from "../core/schedule/schedule.ts";
 
 /** A value that is empty or blank is an unset shell variable far more often than a wish. */
 export function nonEmpty(flag: string): (value: string) => string {
@@ -36,6 +37,15 @@ export function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INT
 export function elapsed(flag: string, maxMs = MAX_TIMER_MS): (value: string) => string {
   return (value) => {
     parseElapsed(value, flag, maxMs);
+    return value;
+  };
+}
+
+/** A cron schedule (`0 3 * * *`, optionally `CRON_TZ=Zone …`): checked now, kept as typed. */
+export function cronExpr(flag: string): (value: string) => string {
+  return (value) => {
+    nonEmpty(flag)(value);
+    parseSchedule(value, flag);
     return value;
   };
 }

@@ -66,7 +66,7 @@ describe("dist/sdbackup (single binary)", () => {
     const app = `sdbackup-binary-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const r = run(["detect", "--app", app]);
     expect(r.stderr).not.toMatch(nodeWarning);
-    expect(r.stderr).toMatch(/no containers found/);
+    expect(r.stderr).toMatch(/no compose project "sdbackup-binary-test-.*" \(running compose projects: /);
     expect(r.status, r.stderr).toBe(2);
   });
 });

@@ -36,6 +36,8 @@ describe("flag values are usage errors before any work", () => {
     [["detect", "-f", ""], /--file is empty/],
     [["restore", "--set", ""], /--set is empty/],
     [["schedule", "--bin", ""], /--bin is empty/],
+    [["backup", "--if-due", "--app", "elsewhere", "--cron", "0 3 * *"], /--cron/],
+    [["schedule", "--app", "elsewhere", "--cron", "61 * * * *"], /--cron/],
     [["list", "-v", "-q"], /cannot be used with option '-v, --verbose'/],
     [["completion", "tcsh"], /value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/],
   ])("%j", async (args, message) => {
