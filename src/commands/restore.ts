@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
-import { elapsed, nonEmptyList } from "./validate.ts";
+import { elapsed, nonEmpty, nonEmptyList } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
@@ -15,6 +15,7 @@ import { getStrategy } from "../strategies/index.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import type { Target } from "../targets/types.ts";
 import type { ComposeProject } from "../compose/model.ts";
+import type { ManifestItem } from "../manifest/schema.ts";
 import { renderTable } from "../ui/table.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 
@@ -25,6 +26,8 @@ export interface RestoreOptions extends CommonOptions, DecryptOptions {
   yes?: boolean;
   dryRun?: boolean;
   hookTimeout?: string;
+  /** Only this database (with the roles it may need) of services stored per database. */
+  database?: string;
 }
 
 export interface RestorePlanResult {
@@ -41,7 +44,8 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
   const services = opts.service ?? [];
   await checkServiceNames(services, project, target, opts.set, deps.signal);
   const manifest = await selectSet(target, project.name, opts.set, services, deps.signal);
-  const chosen = manifest.items.filter((i) => services.length === 0 || services.includes(i.service));
+  const inServices = manifest.items.filter((i) => services.length === 0 || services.includes(i.service));
+  const chosen = opts.database === undefined ? inServices : onlyDatabase(inServices, opts.database);
   if (opts.dryRun) {
     return {
       project: project.name, set: manifest.set, dryRun: true,
@@ -79,6 +83,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .addOption(new Option("--hook-timeout <duration>", "timeout for each restore.pre/.post hook (e.g. 90s, 5m)").default("5m").argParser(elapsed("--hook-timeout")))
     .option("--dry-run", "show what would be restored where")
+    .addOption(new Option("--database <name>", "only this database (and the missing roles) of a service stored per database").argParser(nonEmpty("--database")))
     .action(async (opts: RestoreOptions & ReportOptions) => {
       const result = await reported("restore", opts, deps, (d) => runRestore(opts, d, (q) => askOnTerminal(q, d)));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
@@ -120,4 +125,15 @@ async function askOnTerminal(question: string, deps: Deps): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** The artifact of one database, after the globals (roles) of the same service: owners must exist first. */
+function onlyDatabase(items: ManifestItem[], name: string): ManifestItem[] {
+  const db = items.filter((i) => i.part?.kind === "database" && i.part.name === name);
+  if (db.length === 0) {
+    const known = items.filter((i) => i.part?.kind === "database").map((i) => `${i.service}/${i.part!.name}`);
+    throw new ConfigError(`no database "${name}" in this set`, { hint: known.length ? `databases: ${known.join(", ")}` : "this set has no per-database artifacts" });
+  }
+  const services = new Set(db.map((i) => i.service));
+  return items.filter((i) => services.has(i.service) && i.part?.kind === "globals").concat(db);
 }

@@ -36,3 +36,12 @@ export function manifestKey(project: string, set: string): string {
 export function artifactKey(project: string, set: string, service: string, ext: string, compressionExt: string): string {
   return `${setPrefix(project, set)}${service}.${ext}${compressionExt}`;
 }
+
+/**
+ * The artifact name of one part of a service: `db.globals`, `db.db-appdb`. A database name that is
+ * not `[A-Za-z0-9_-]` is hex-encoded (`db.dbx-…`), so any name makes a safe, unique key.
+ */
+export function partArtifactName(service: string, part: { kind: "globals" | "database"; name: string }): string {
+  if (part.kind === "globals") return `${service}.globals`;
+  return /^[A-Za-z0-9_-]+$/.test(part.name) ? `${service}.db-${part.name}` : `${service}.dbx-${Buffer.from(part.name, "utf8").toString("hex")}`;
+}

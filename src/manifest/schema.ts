@@ -31,6 +31,8 @@ export interface ManifestItem {
   encryption?: Encryption;
   /** Paths inside the container (volume, sqlite); the artifact's layout depends on them. */
   paths: string[];
+  /** Which part of the service this artifact is (postgres: globals, or one database); absent for whole-service artifacts. */
+  part?: { kind: "globals" | "database"; name: string; owner?: string };
   startedAt: string;
   durationMs: number;
 }

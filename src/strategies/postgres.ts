@@ -1,23 +1,29 @@
+import type { Readable } from "node:stream";
 import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { expectMagic } from "./shared/validate.ts";
 import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
 import { repoMatcher } from "./shared/image-match.ts";
+import { labelOf } from "./shared/lifecycle.ts";
+import { createMissingRoles, GLOBALS_HEADER } from "./postgres/globals.ts";
+import { isSuperuser, listParts } from "./postgres/parts.ts";
+import { dbArg, literal, runSql, type PgConnection } from "./postgres/sql.ts";
 
 const USER_KEYS = ["POSTGRES_USER", "POSTGRESQL_USERNAME", "POSTGRESQL_USER"] as const;
 const DB_KEYS = ["POSTGRES_DB", "POSTGRESQL_DATABASE"] as const;
 const PASSWORD_KEYS = ["POSTGRES_PASSWORD", "POSTGRESQL_PASSWORD", "POSTGRESQL_POSTGRES_PASSWORD"] as const;
 
 /**
- * PostgreSQL: `pg_dump --format=custom` inside the container, uncompressed (`-Z0`) because sdbackup
- * compresses with zstd on the host side: faster than pg_dump's internal zlib and smaller output.
- * Restore is one transaction that stops at the first error, so a failed restore changes nothing.
+ * PostgreSQL: the roles (`pg_dumpall --globals-only`), then every database the dump user can read
+ * with `pg_dump --format=custom`, one artifact each, uncompressed (`-Z0`) because sdbackup
+ * compresses with zstd on the host side. Restore creates missing roles and databases first, then
+ * restores each database in one transaction that stops at the first error.
  */
 export const postgres = {
   name: "postgres" as const,
   ext: "pgdump",
-  description: "pg_dump custom format of one database; pg_restore in a single transaction",
+  description: "roles (pg_dumpall --globals-only) and one pg_dump per database; restored creating missing roles and databases",
   needsRunning: true,
   matchImage: repoMatcher(["postgres", "postgresql"], ["postgis", "timescaledb", "pgvector", "pgvecto-rs", "postgresql-repmgr", "supabase-postgres", "cloudnative-pg"], 0.95, 0.9),
   signature: {
@@ -31,34 +37,69 @@ export const postgres = {
     if (!trust && !declaresEnv(service, PASSWORD_KEYS)) {
       warnings.push("no credentials found in the compose file; the container's environment will be used");
     }
-    const named = splitList(service.labels[LABEL.databases]);
-    if (named.length > 1) warnings.push(`only the first of ${LABEL.databases} (${named[0]}) is dumped; ${named.slice(1).join(", ")} are not`);
     return { warnings };
   },
 
+  // One artifact per part (see postgres/parts.ts); without a part, the single-database form that
+  // sets written before parts existed still restore with.
+  parts: async (ctx) => listParts(ctx, await connect(ctx)),
+
   async backup(ctx) {
-    const { user, db, env } = await connection(ctx);
-    return dumpStream(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", user, "--dbname", db], env);
+    const conn = await connect(ctx);
+    const part = ctx.part;
+    if (part?.kind === "globals") {
+      const passwords = (await isSuperuser(ctx, conn)) ? [] : ["--no-role-passwords"];
+      if (passwords.length) ctx.log.warn(`${ctx.service.name}: ${conn.user} is not a superuser; roles are saved without their passwords`);
+      return dumpStream(ctx, ["pg_dumpall", "--globals-only", ...passwords, "--no-password", "--username", conn.user, "--dbname", dbArg(conn.home)], conn.env);
+    }
+    const db = part?.name ?? (await legacyDatabase(ctx, conn));
+    return dumpStream(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], conn.env);
   },
 
   async restore(ctx, input) {
-    const { user, db, env } = await connection(ctx);
+    const conn = await connect(ctx);
+    const part = ctx.part;
+    if (part?.kind === "globals") {
+      const { sql, skipped } = createMissingRoles(await text(input));
+      if (skipped.length) ctx.log.warn(`${ctx.service.name}: tablespaces ${skipped.join(", ")} are not restored; create them by hand`);
+      return runSql(ctx, conn, conn.home, sql, { transaction: true });
+    }
+    const db = part?.name ?? (await legacyDatabase(ctx, conn));
+    if (part) await runSql(ctx, conn, conn.home, createDatabaseIfMissing(part.name, part.owner), { transaction: false });
     const argv = [
       "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-password",
-      "--username", user, "--dbname", db,
+      "--username", conn.user, "--dbname", dbArg(db),
     ];
-    await runWithInput(ctx, argv, env, input);
+    await runWithInput(ctx, argv, conn.env, input);
   },
 
-  validate: (input) => expectMagic(input, [Buffer.from("PGDMP")], "a pg_dump custom-format archive"),
+  validate: (input) => expectMagic(input, [Buffer.from("PGDMP"), Buffer.from(GLOBALS_HEADER)], "a pg_dump custom-format archive or a pg_dumpall globals dump"),
 } satisfies Strategy;
 
 // --- internal ---
 
-async function connection(ctx: RunContext): Promise<{ user: string; db: string; env: Record<string, string> }> {
+async function connect(ctx: RunContext): Promise<PgConnection> {
   const labels = { ...ctx.container.labels, ...ctx.service.labels };
   const user = labels[LABEL.user] ?? (await resolveEnv(ctx, USER_KEYS, { secret: false })) ?? "postgres";
-  const db = splitList(labels[LABEL.databases])[0] ?? (await resolveEnv(ctx, DB_KEYS, { secret: false })) ?? user;
+  const home = (await resolveEnv(ctx, DB_KEYS, { secret: false })) ?? user;
   const password = await resolveEnv(ctx, passwordKeys(ctx, PASSWORD_KEYS), { secret: true });
-  return { user, db, env: password ? { PGPASSWORD: password } : {} };
+  return { user, home, env: password ? { PGPASSWORD: password } : {} };
+}
+
+/** Sets from before parts: the first labelled database, else the image's own. */
+async function legacyDatabase(ctx: RunContext, conn: PgConnection): Promise<string> {
+  return splitList(labelOf(ctx, LABEL.databases))[0] ?? conn.home;
+}
+
+/** Creates `name` (owned by `owner` when that role exists) unless it exists; run in the home database. */
+function createDatabaseIfMissing(name: string, owner: string | undefined): string {
+  const withOwner = owner ? `|| CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(owner)}) THEN format(' OWNER %I', ${literal(owner)}) ELSE '' END` : "";
+  // CREATE DATABASE cannot run in a transaction block: \gexec runs it as its own statement.
+  return `SELECT format('CREATE DATABASE %I', ${literal(name)}) ${withOwner} WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${literal(name)})\\gexec\n`;
+}
+
+async function text(input: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }

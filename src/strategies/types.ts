@@ -21,6 +21,20 @@ export interface Detection {
   warnings: string[];
 }
 
+/**
+ * One artifact of a service that a strategy splits into several: postgres stores the cluster's
+ * roles (`globals`) and one dump per database. Restores apply parts in manifest order.
+ */
+export interface ArtifactPart {
+  kind: "globals" | "database";
+  /** The database name; `globals` for the globals part. */
+  name: string;
+  /** Artifact extension of this part (`sql`, `pgdump`). */
+  ext: string;
+  /** Owner role of a database, to create it with on restore. */
+  owner?: string;
+}
+
 /** What a strategy gets at run time. */
 export interface RunContext {
   docker: DockerApi;
@@ -32,6 +46,8 @@ export interface RunContext {
   secrets: SecretRegistry;
   signal: AbortSignal;
   log: Logger;
+  /** The part being backed up or restored, for strategies with `parts`. */
+  part?: Pick<ArtifactPart, "kind" | "name" | "owner">;
   /**
    * Whether an image runs a database server that some dump strategy claims. The registry answers,
    * so that no plugin imports the registry that lists it.
@@ -87,6 +103,12 @@ export interface Strategy {
    * archive paths when no label names them.
    */
   inspect(service: ComposeService, labels: Record<string, string>, defaultPaths?: readonly string[]): { paths?: string[]; warnings: string[] };
+  /**
+   * Optional: the artifacts one service is stored as, listed from the running container just
+   * before its backup (every database the dump user can read, say). `backup` and `restore` are
+   * then called once per part with `ctx.part` set; each part is one manifest item.
+   */
+  parts?(ctx: RunContext): Promise<ArtifactPart[]>;
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**

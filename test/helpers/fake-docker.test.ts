@@ -25,11 +25,13 @@ describe("fake Docker engine", () => {
   });
 
   it("a hanging exec ends with the signal's reason, is no longer active, and leaves no listener", async () => {
-    const fake = createFakeDocker({ containers: [container("db")], exec: () => ({ hang: true }) });
+    const fake = createFakeDocker({ containers: [container("db")], exec: () => ({ stdout: "some rows", hang: true }) });
     const ac = new AbortController();
     const stream = fake.api.execStream("db-id", ["sleep"], { signal: ac.signal });
     const buffered = fake.api.exec("db-id", ["sleep"], { signal: ac.signal });
-    setTimeout(() => ac.abort(new CancelledError()), 10);
+    const first = await new Promise((resolve) => stream.once("data", resolve));
+    expect(String(first)).toBe("some rows");
+    ac.abort(new CancelledError());
     await expect(read(stream)).rejects.toBeInstanceOf(CancelledError);
     await expect(buffered).rejects.toBeInstanceOf(CancelledError);
     expect(fake.active()).toEqual([]);

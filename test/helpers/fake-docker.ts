@@ -27,7 +27,7 @@ export interface ExecReply {
   stderr?: string;
   /** Default 0. */
   exitCode?: number;
-  /** Never exits: the call ends only when its signal aborts or its stream is destroyed. */
+  /** Never exits (execStream: after writing `stdout`): the call ends only when its signal aborts or its stream is destroyed. */
   hang?: boolean;
   /** Waits this long before answering (aborts still end it). */
   delayMs?: number;
@@ -79,13 +79,12 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
     active.add(call);
     return call;
   };
-  /** Reads stdin, asks the script, waits: the reply, or never when it hangs. An aborted call never started. */
+  /** Reads stdin, asks the script, waits its delay. An aborted call never started. */
   const answer = async (call: ExecCall, o: { stdin?: Readable; signal: AbortSignal }): Promise<ExecReply> => {
     if (call.kind !== "helper" && !find(call.id).running) throw new DockerError(`container ${call.id} is not running`);
     if (o.stdin) call.stdin = await collect(o.stdin);
     const reply = await script(call);
     if (reply.delayMs) await sleep(reply.delayMs, undefined, { signal: o.signal }).catch(() => Promise.reject(o.signal.reason));
-    if (reply.hang) await new Promise((_, reject) => o.signal.addEventListener("abort", () => reject(o.signal.reason), { once: true }));
     return reply;
   };
   const lifecycle = async (op: LifecycleOp, id: string, signal: AbortSignal, change: (c: ContainerDetails) => void) => {
@@ -119,11 +118,13 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
         active.delete(call);
       });
       const run = async () => {
-        const reply = await answer(call, { signal: AbortSignal.any([o.signal, closed(out)]), ...(o.stdin ? { stdin: o.stdin } : {}) });
+        const signal = AbortSignal.any([o.signal, closed(out)]);
+        const reply = await answer(call, { signal, ...(o.stdin ? { stdin: o.stdin } : {}) });
         for (const chunk of chunks(reply.stdout)) {
           if (out.destroyed) return;
           if (!out.write(chunk)) await new Promise((r) => out.once("drain", r).once("close", r));
         }
+        if (reply.hang) await untilAborted(signal);
         const code = reply.exitCode ?? 0;
         if (code === 0) return void out.end();
         const exec = { container: id, argv, exitCode: code, stderrTail: reply.stderr ?? "", ...(o.service ? { service: o.service } : {}) };
@@ -136,7 +137,9 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       if (o.signal.aborted) throw o.signal.reason;
       const call = begin("exec", id, argv, o);
       try {
-        return result(await answer(call, o));
+        const reply = await answer(call, o);
+        if (reply.hang) await untilAborted(o.signal);
+        return result(reply);
       } finally {
         active.delete(call);
       }
@@ -145,7 +148,9 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       if (signal.aborted) throw signal.reason;
       const call = begin("helper", from, argv, {});
       try {
-        return { ...result(await answer(call, { signal })), image: images[0] ?? "" };
+        const reply = await answer(call, { signal });
+        if (reply.hang) await untilAborted(signal);
+        return { ...result(reply), image: images[0] ?? "" };
       } finally {
         active.delete(call);
       }
@@ -193,6 +198,11 @@ async function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(parts);
+}
+
+function untilAborted(signal: AbortSignal): Promise<never> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
 }
 
 /** Aborted when the stream closes: a destroyed exec stream stops the process, as the real one does. */

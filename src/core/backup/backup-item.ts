@@ -1,6 +1,6 @@
 import { isDatabaseImage } from "../../strategies/index.ts";
 import type { FailedItem, ManifestItem } from "../../manifest/schema.ts";
-import { artifactKey } from "../../manifest/keys.ts";
+import { artifactKey, partArtifactName } from "../../manifest/keys.ts";
 import { createCompressor, extFor } from "../../pipeline/compress.ts";
 import { AGE_EXT, createEncryptor, describeEncryption } from "../../pipeline/encrypt.ts";
 import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
@@ -12,7 +12,7 @@ import type { BackupItemResult, BackupRun } from "./types.ts";
 
 /** What one item produced: a manifest entry, or the reason it failed. */
 export type OkOutcome = ManifestItem & { status: "ok" };
-export type FailedOutcome = FailedItem & { status: "failed"; durationMs: number };
+export type FailedOutcome = FailedItem & { status: "failed"; durationMs: number; part?: string };
 export type ItemOutcome = OkOutcome | FailedOutcome;
 
 /** Streams one service into the target; failures become outcomes, never exceptions. */
@@ -21,41 +21,48 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
   const t0 = performance.now();
   const name = item.service.name;
   const seal = run.encryption?.get(name);
-  const key = artifactKey(run.project, set, name, item.strategy.ext, extFor(run.compression) + (seal ? AGE_EXT : ""));
+  // A part (one database of a postgres service, say) is its own artifact, named after the part.
+  const part = item.part;
+  const label = part ? `${name}/${part.name}` : name;
+  const key = artifactKey(run.project, set, part ? partArtifactName(name, part) : name, part?.ext ?? item.strategy.ext, extFor(run.compression) + (seal ? AGE_EXT : ""));
   try {
     throwIfAborted(run.signal);
     const container = item.container;
     if (!container) throw new StrategyError(`service ${name} has no container; start the project first`);
     if (item.strategy.needsRunning && !container.running) throw new StrategyError(`service ${name} is not running (${container.state})`);
-    run.log.info(`${name}: ${item.strategy.name} backup started`);
+    run.log.info(`${label}: ${item.strategy.name} backup started`);
     const ctx = {
       docker: run.docker, service: item.service, container, detection: item.detection,
-      secrets: createSecretRegistry(), isDatabaseImage, signal: run.signal, log: run.log,
+      secrets: createSecretRegistry(), isDatabaseImage, signal: run.signal, log: run.log, ...(part ? { part } : {}),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
     const source = await item.strategy.backup(ctx);
-    const transforms = [board.track(name), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
-    const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(name));
+    const transforms = [board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
+    const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
     const durationMs = Math.round(performance.now() - t0);
-    run.log.info(`${name}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
+    run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
+      ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
       startedAt: startedAt.toISOString(), durationMs,
     };
   } catch (err) {
     const error = run.signal.aborted ? new CancelledError().message : errorMessage(err);
-    if (!run.signal.aborted) run.log.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-    return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0) };
+    if (!run.signal.aborted) run.log.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    const failedPart = part ? { part: part.name } : {};
+    return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0), ...failedPart };
   }
 }
 
 export function toResult(r: ItemOutcome): BackupItemResult {
   if (r.status === "ok") {
-    return { service: r.service, strategy: r.strategy, key: r.key, bytes: r.bytes, sha256: r.sha256, durationMs: r.durationMs, status: "ok" };
+    const part = r.part ? { part: r.part.name } : {};
+    return { service: r.service, ...part, strategy: r.strategy, key: r.key, bytes: r.bytes, sha256: r.sha256, durationMs: r.durationMs, status: "ok" };
   }
-  return { service: r.service, strategy: r.strategy, key: null, bytes: null, sha256: null, durationMs: r.durationMs, status: "failed", error: r.error };
+  const part = r.part ? { part: r.part } : {};
+  return { service: r.service, ...part, strategy: r.strategy, key: null, bytes: null, sha256: null, durationMs: r.durationMs, status: "failed", error: r.error };
 }
 
 /** Best effort, with a fresh signal: cleanup must run even when the run was interrupted. */

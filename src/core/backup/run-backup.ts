@@ -12,6 +12,7 @@ import { createProgressBoard } from "../../ui/progress.ts";
 import type { PlanItem } from "../project/plan.ts";
 import { backupItem, discard, toResult, type FailedOutcome, type ItemOutcome, type OkOutcome } from "./backup-item.ts";
 import { withHooks } from "../lifecycle/hooks.ts";
+import { expandParts, keepServicesWhole } from "./expand-parts.ts";
 import type { BackupResult, BackupRun } from "./types.ts";
 import { quiesce, type Downtime } from "../lifecycle/quiesce.ts";
 export type { BackupItemResult, BackupResult, BackupRun } from "./types.ts";
@@ -34,7 +35,10 @@ export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
     const quiet = run.consistent ? await quiesce(run.services, run.containers, keepRunning, run) : undefined;
     const board = createProgressBoard(run.log);
     try {
-      results = await mapPool(run.items, run.concurrency, (item) => backupItem(run, set, item, board));
+      const expanded = await expandParts(run, run.items);
+      const whole = keepServicesWhole([...expanded.failed, ...(await mapPool(expanded.items, run.concurrency, (item) => backupItem(run, set, item, board)))]);
+      results = whole.results;
+      await discard(run, whole.dropped);
     } finally {
       board.stop();
       if (quiet) downtime = await quiet.resume();

@@ -34,6 +34,8 @@ export interface BackupRun {
 
 export interface BackupItemResult {
   service: string;
+  /** The database (or `globals`) when the service is stored as several artifacts. */
+  part?: string;
   strategy: string;
   key: string | null;
   bytes: number | null;

@@ -1,6 +1,6 @@
 import type { ComposeProject, ComposeService } from "../../compose/model.ts";
 import type { ContainerDetails } from "../../docker/types.ts";
-import type { Detection, Strategy } from "../../strategies/types.ts";
+import type { ArtifactPart, Detection, Strategy } from "../../strategies/types.ts";
 import { getStrategy } from "../../strategies/index.ts";
 import { ConfigError } from "../../errors.ts";
 import { LABEL, isTrue } from "../../compose/labels.ts";
@@ -14,6 +14,8 @@ export interface PlanItem {
   detection: Detection;
   /** Undefined when no container of the service exists. */
   container?: ContainerDetails;
+  /** One artifact of a service its strategy splits (see `Strategy.parts`). */
+  part?: ArtifactPart;
 }
 
 export interface PlanOptions {

@@ -83,6 +83,7 @@ async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
       const ctx = {
         docker: run.docker, service: plan.service, container: plan.container!, signal: run.signal, log: run.log,
         detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
+        ...(item.part ? { part: item.part } : {}),
       };
       await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input), run.keys);
       results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0) });

@@ -68,9 +68,9 @@ describe("detectService rules", () => {
     expect(detectService(svc({ image: "postgres:15", environment: { POSTGRES_PASSWORD: "x" } })).warnings).toEqual([]);
   });
 
-  it("says when a postgres databases label names more than the one that is dumped (issue 12)", () => {
+  it("a postgres databases label naming several is fine: every one is dumped (issue 12)", () => {
     const s = svc({ image: "postgres:16", environment: { POSTGRES_PASSWORD: "x" }, labels: { "simpledeploy.backup.databases": "a, b,c" } });
-    expect(detectService(s).warnings).toEqual(["only the first of simpledeploy.backup.databases (a) is dumped; b, c are not"]);
+    expect(detectService(s).warnings).toEqual([]);
   });
 
   it("rejects an unknown strategy label and lists the valid ones", () => {
