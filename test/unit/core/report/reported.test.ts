@@ -7,7 +7,10 @@ import { writeManifest } from "../../../../src/manifest/store.ts";
 import { newSetId } from "../../../../src/manifest/keys.ts";
 import { MANIFEST_VERSION } from "../../../../src/manifest/schema.ts";
 import { sdbackupInProcess } from "../../../helpers/cli.ts";
-import { DockerError } from "../../../../src/errors.ts";
+import { CancelledError, DockerError } from "../../../../src/errors.ts";
+import { reported } from "../../../../src/core/report/reported.ts";
+import { silentLogger } from "../../../../src/ui/logger.ts";
+import type { Deps } from "../../../../src/deps.ts";
 import { startRecorder, type Recorder } from "../../../helpers/http-recorder.ts";
 
 // The monitoring wrapper around a command, in process (no Docker: the fake engine refuses).
@@ -85,4 +88,23 @@ describe("reported runs", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: "not-due", notifications: [{ phase: "start", ok: true }, { phase: "finish", ok: true }] });
     await expect(readFile(metrics)).rejects.toThrow(/ENOENT/);
   });
+
+  it("after an interrupt, a silent endpoint costs seconds, not the full timeout and retry; the CancelledError is rethrown", async () => {
+    const silent = await startRecorder(() => "hang");
+    try {
+      const controller = new AbortController();
+      const deps = { env: {}, cwd: dir, log: silentLogger, signal: controller.signal, now: () => new Date(), out: () => {}, stdinIsTTY: false, docker: () => Promise.reject(new Error("no")) } as unknown as Deps;
+      const t0 = Date.now();
+      const interrupted = reported("backup", { notify: [`${silent.url}/hook`], app: PROJECT }, deps, async () => {
+        controller.abort(new CancelledError("interrupted by SIGINT"));
+        throw new CancelledError("interrupted by SIGINT");
+      });
+      await expect(interrupted).rejects.toThrow("interrupted by SIGINT");
+      expect(Date.now() - t0).toBeLessThan(8000);
+      expect(silent.requests).toHaveLength(2);
+      expect(JSON.parse(silent.requests[0]!.body)).toMatchObject({ status: "failed", exitCode: 130, error: { code: "E_CANCELLED" } });
+    } finally {
+      await silent.close();
+    }
+  }, 15_000);
 });
