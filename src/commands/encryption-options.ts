@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { Deps } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
+import { nonEmptyList } from "./validate.ts";
 import { KeyRing, checkRecipients, keyLines, parseIdentities, type EncryptSpec } from "../pipeline/encrypt.ts";
 
 export interface EncryptOptions {
@@ -23,13 +24,13 @@ export interface DecryptOptions {
 
 export function addEncryptOptions(cmd: Command): Command {
   return cmd
-    .option("--encrypt-to <age1…>", "encrypt artifacts to this age recipient (repeatable; or SDBACKUP_AGE_RECIPIENTS)", collect)
-    .option("--recipients-file <file>", "encrypt to the recipients in this file, one per line, as age -R (repeatable)", collect)
+    .option("--encrypt-to <age1…>", "encrypt artifacts to this age recipient (repeatable; or SDBACKUP_AGE_RECIPIENTS)", nonEmptyList("--encrypt-to"))
+    .option("--recipients-file <file>", "encrypt to the recipients in this file, one per line, as age -R (repeatable)", nonEmptyList("--recipients-file"))
     .option("--passphrase", "encrypt with a passphrase from SDBACKUP_PASSPHRASE_FILE, or asked on the terminal");
 }
 
 export function addDecryptOptions(cmd: Command): Command {
-  return cmd.option("--identity <file>", "age identity file to decrypt with, as age -i (repeatable; or SDBACKUP_AGE_IDENTITY_FILE)", collect);
+  return cmd.option("--identity <file>", "age identity file to decrypt with, as age -i (repeatable; or SDBACKUP_AGE_IDENTITY_FILE)", nonEmptyList("--identity"));
 }
 
 /**
@@ -76,10 +77,6 @@ export async function resolveKeyRing(opts: DecryptOptions, deps: Pick<Deps, "env
 }
 
 // --- internal ---
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 async function recipientsIn(files: string[]): Promise<string[]> {
   const all: string[] = [];

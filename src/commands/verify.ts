@@ -60,6 +60,8 @@ function printHuman(result: VerifyResult, deps: Deps): void {
     deps.out(`note: incomplete set ${s.project}/${s.set} (${s.problem ?? "no manifest"}) was not verified`);
   }
   const items = result.sets.flatMap((s) => s.items);
+  const sealed = items.filter((i) => i.note).length;
+  if (sealed) deps.out(`note: ${sealed} encrypted artifact(s) checked by size and sha256 only; pass --identity (or SDBACKUP_PASSPHRASE_FILE) to check their contents`);
   const bad = items.filter((i) => i.status === "bad").length + result.sets.filter((s) => s.problem).length;
   deps.out(bad === 0
     ? `${result.sets.length} set(s), ${items.length} artifact(s): all ok`
