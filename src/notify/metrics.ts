@@ -49,15 +49,20 @@ export async function writeMetricsFile(file: string, run: MetricsRun): Promise<v
   await writeFileAtomic(file, renderMetrics(mergeRun(previous, run)));
 }
 
-/** The previous samples minus those this run supersedes, plus this run's. */
+/**
+ * The previous samples minus those this run supersedes, plus this run's. A service this run did not
+ * touch (`backup --service x`, a run that failed before its items) keeps its samples.
+ */
 export function mergeRun(previous: readonly Sample[], run: MetricsRun): Sample[] {
   const project = run.project ?? "";
-  const mine = (s: Sample) => s.labels.command === run.command && (s.labels.project ?? "") === project;
+  const touched = new Set(run.services.map((s) => s.service));
+  const sameRun = (s: Sample) => s.labels.command === run.command && (s.labels.project ?? "") === project;
+  const mine = (s: Sample) => sameRun(s) && (s.labels.service === undefined || touched.has(s.labels.service));
   const targetProjects = new Set(run.target?.map((f) => f.project) ?? []);
   const fromTarget = (s: Sample) => (s.name === "sdbackup_sets" || s.name === "sdbackup_newest_set_timestamp_seconds") && run.target !== undefined && (run.project === null || targetProjects.has(s.labels.project ?? ""));
-  const kept = previous.filter((s) => !mine(s) && !fromTarget(s) && !(run.command === "backup" && s.name === "sdbackup_last_run_bytes" && (s.labels.project ?? "") === project));
+  const kept = previous.filter((s) => !mine(s) && !fromTarget(s) && !(run.command === "backup" && s.name === "sdbackup_last_run_bytes" && (s.labels.project ?? "") === project && touched.has(s.labels.service ?? "")));
   const lastSuccess = (service?: string) =>
-    previous.find((s) => s.name === "sdbackup_last_success_timestamp_seconds" && mine(s) && s.labels.service === service)?.value ??
+    previous.find((s) => s.name === "sdbackup_last_success_timestamp_seconds" && sameRun(s) && s.labels.service === service)?.value ??
     (service !== undefined && run.command === "backup" ? seconds(run.target?.find((f) => f.project === project && f.service === service)?.newestSet ?? null) : undefined);
   return [...kept, ...runSamples(run, lastSuccess)];
 }

@@ -48,6 +48,18 @@ describe("metrics textfile", () => {
     expect(value(second, "sdbackup_last_run_success", { command: "backup", project: "blog" })).toBe(1);
   });
 
+  it("a run that touched only some services (or none) leaves the others' samples alone", () => {
+    const full = parseMetrics(renderMetrics(mergeRun([], backup(T1, true))));
+    const onlyFiles = renderMetrics(mergeRun(full, { ...backup(T2, true), services: [{ service: "files", ok: true, bytes: 100 }] }));
+    expect(value(onlyFiles, "sdbackup_last_run_timestamp_seconds", { command: "backup", project: "shop", service: "db" })).toBe(T1.getTime() / 1000);
+    expect(value(onlyFiles, "sdbackup_last_run_bytes", { project: "shop", service: "db" })).toBe(1234);
+    expect(value(onlyFiles, "sdbackup_last_run_bytes", { project: "shop", service: "files" })).toBe(100);
+    const thrown = renderMetrics(mergeRun(parseMetrics(onlyFiles), { command: "backup", project: "shop", status: "failed", exitCode: 1, finishedAt: new Date("2026-01-12T03:00:00Z"), durationMs: 1, services: [] }));
+    expect(value(thrown, "sdbackup_last_run_success", { command: "backup", project: "shop" })).toBe(0);
+    expect(value(thrown, "sdbackup_last_run_success", { command: "backup", project: "shop", service: "db" })).toBe(1);
+    expect(value(thrown, "sdbackup_last_success_timestamp_seconds", { command: "backup", project: "shop" })).toBe(T2.getTime() / 1000);
+  });
+
   it("without a previous file, a failed service's last success comes from the newest set in the target", () => {
     const text = renderMetrics(mergeRun([], backup(T2, false)));
     expect(value(text, "sdbackup_last_success_timestamp_seconds", { command: "backup", project: "shop", service: "db" })).toBe(T1.getTime() / 1000);
