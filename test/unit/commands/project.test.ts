@@ -1,16 +1,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalTarget } from "../../../src/targets/local.ts";
-import { writeManifest } from "../../../src/manifest/store.ts";
-import { MANIFEST_VERSION, type Manifest } from "../../../src/manifest/schema.ts";
 import { withTargetInHint } from "../../../src/commands/options.ts";
 import { NoSetError } from "../../../src/errors.ts";
 import { container } from "../../helpers/builders.ts";
 import { createFakeDocker } from "../../helpers/fake-docker.ts";
 import { sdbackupInProcess } from "../../helpers/cli.ts";
+import { writeCompleteSet } from "../../helpers/sets.ts";
 
 /**
  * Every command finds its project the same way (-f, --app, the working directory), and an --app
@@ -40,22 +38,7 @@ const engine = () =>
   }).api;
 const run = (args: string[], cwd = path.join(dir, "here")) => sdbackupInProcess(args, { cwd, docker: async () => engine() });
 
-async function completeSet(project: string, set: string, services: string[]): Promise<void> {
-  const target = createLocalTarget(backups);
-  const signal = new AbortController().signal;
-  const items = [];
-  for (const service of services) {
-    const key = `${project}/${set}/${service}.tar.zst`;
-    await target.put(key, Readable.from([Buffer.from(service)]), { signal });
-    items.push({ service, strategy: "volume" as const, image: null, key, bytes: 3, sha256: "0".repeat(64), compression: "zstd" as const, paths: [], startedAt: "", durationMs: 1 });
-  }
-  const createdAt = `${set.slice(0, 4)}-${set.slice(4, 6)}-${set.slice(6, 8)}T${set.slice(9, 11)}:${set.slice(11, 13)}:${set.slice(13, 15)}Z`;
-  const manifest: Manifest = {
-    schemaVersion: MANIFEST_VERSION, tool: { name: "sdbackup", version: "test" }, project, set, createdAt, completedAt: createdAt,
-    status: "ok", items, failed: [],
-  };
-  await writeManifest(target, manifest, signal);
-}
+const completeSet = (project: string, set: string, services: string[]) => writeCompleteSet(createLocalTarget(backups), project, set, services);
 
 describe("--app that names nothing", () => {
   it.each([["detect"], ["backup", "--target", "b"], ["restore", "--yes"], ["schedule", "--cron", "0 3 * * *"]])(
