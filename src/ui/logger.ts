@@ -56,7 +56,10 @@ export function createLogger(opts: LoggerOptions = {}): ConsoleLogger {
   };
   const write = (s: string) => {
     clear();
-    out.write((terminal ? "" : `${now().toISOString()} `) + s + "\n");
+    if (terminal) return void out.write(s + "\n");
+    // each line of a multi-line message too, so that grep and log shippers keep them dated
+    const stamp = `${now().toISOString()} `;
+    out.write(stamp + s.replace(/\n/g, `\n${stamp}`) + "\n");
   };
   const interactive = () => tty && !mode.json && !mode.verbose && !mode.quiet;
   return {

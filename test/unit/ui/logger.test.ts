@@ -13,8 +13,8 @@ describe("logger", () => {
     const { lines, stream } = sink(false);
     const log = createLogger({ stream, env: {}, now });
     log.info("hello");
-    log.error("bad");
-    expect(lines).toEqual(["2026-11-21T03:00:00.000Z hello\n", "2026-11-21T03:00:00.000Z error: bad\n"]);
+    log.error("bad\n  command: pg_dump");
+    expect(lines).toEqual(["2026-11-21T03:00:00.000Z hello\n", "2026-11-21T03:00:00.000Z error: bad\n2026-11-21T03:00:00.000Z   command: pg_dump\n"]);
   });
 
   it("colours on a terminal, but never with NO_COLOR; no timestamps there", () => {
