@@ -7,7 +7,7 @@ import { normalizeProjectName } from "../compose/project-name.ts";
 import { listSets } from "../manifest/store.ts";
 import { formatAge, HISTORY, projectFreshness, type FreshnessLimits, type ProjectFreshness } from "../core/status/freshness.ts";
 import { parseElapsed, formatElapsed } from "../runtime/duration.ts";
-import { openTarget, resolveTargetUrl } from "../targets/index.ts";
+import { openTargetFlag } from "../targets/index.ts";
 import { formatBytes, renderTable } from "../ui/table.ts";
 import { sparkline } from "../ui/sparkline.ts";
 
@@ -35,7 +35,7 @@ export async function runStatus(opts: StatusOptions, deps: Deps): Promise<Status
     ...(opts.maxAge !== undefined ? { maxAgeMs: parseElapsed(opts.maxAge, "--max-age", MAX_AGE_MS) } : {}),
     ...(opts.maxShrink !== undefined ? { maxShrinkPct: parsePercent(opts.maxShrink) } : {}),
   };
-  const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+  const target = (await openTargetFlag(opts.target, deps)).target;
   const sets = await listSets(target, project, deps.signal);
   const names = project ? [project] : [...new Set(sets.map((s) => s.project))].sort();
   const now = deps.now();

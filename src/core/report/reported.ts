@@ -10,7 +10,7 @@ import { createRunLog } from "../../notify/run-log.ts";
 import { writeMetricsFile, type TargetFacts } from "../../notify/metrics.ts";
 import { writeFileAtomic } from "../../notify/atomic-file.ts";
 import { listSets } from "../../manifest/store.ts";
-import { openTarget, resolveTargetUrl } from "../../targets/index.ts";
+import { openTargetFlag } from "../../targets/index.ts";
 import { targetFacts } from "../status/freshness.ts";
 import { summarize, titleOf, type RunSummary } from "./summarize.ts";
 
@@ -131,7 +131,7 @@ function errorDoc(error: unknown, scrub: (s: string) => string): NonNullable<Run
 /** Set counts from the target after the run; a target that cannot be listed only costs those metrics. */
 async function factsQuietly(opts: RunScope, project: string | null, deps: Deps, log: Deps["log"]): Promise<TargetFacts[] | undefined> {
   try {
-    const target = await openTarget(resolveTargetUrl(opts.target, deps.env, deps.cwd), { env: deps.env, cwd: deps.cwd });
+    const target = (await openTargetFlag(opts.target, deps)).target;
     return targetFacts(await listSets(target, project ?? undefined, AbortSignal.timeout(60_000)));
   } catch (err) {
     log.warn(`set counts for --metrics-file: cannot list the target (${errorMessage(err)})`);
