@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sdbackupInProcess } from "../../helpers/cli.ts";
+import { sdbackup, sdbackupInProcess } from "../../helpers/cli.ts";
 
 /**
  * Every flag value is checked before Docker or the target: a bad one is exit 2 with a message
@@ -84,4 +84,13 @@ describe("-v, -q and --json on every command", () => {
     expect(failed.stderr).toMatch(/^error: unknown target scheme "ftp"/);
     expect(failed.stderr).toMatch(/hint: /);
   });
+});
+
+describe("main.ts", () => {
+  it("dates each stderr line when stderr is a pipe, and a usage error with --json is one JSON document", async () => {
+    const r = await sdbackup(["backup", "--level", "30", "--json"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z error: --level must be a whole number from 1 to 19, got "30"\n$/);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "E_CONFIG", message: '--level must be a whole number from 1 to 19, got "30"', exitCode: 2 } });
+  }, 30_000);
 });
