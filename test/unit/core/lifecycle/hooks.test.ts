@@ -63,6 +63,14 @@ describe("withHooks", () => {
     expect(s.fake.active()).toEqual([]);
   });
 
+  it("without a timeout label the run's hook timeout applies", async () => {
+    const services = [hooked("web", { [LABEL.post]: "sleep 999" })];
+    const s = setup(services, { "sleep 999": { hang: true } });
+    const out = await withHooks(phases, services, s.containers, { ...s.deps, timeoutMs: 30 }, async () => "ran");
+    expect(out.hooks[0]).toMatchObject({ phase: "post", status: "failed", error: "post hook of web timed out after 0.03 s" });
+    expect(s.fake.active()).toEqual([]);
+  });
+
   it("a failed post hook is reported; the body's value stands", async () => {
     const services = [hooked("web", { [LABEL.post]: "web-post" })];
     const s = setup(services, { "web-post": { exitCode: 4, stderr: "cannot leave maintenance mode" } });
