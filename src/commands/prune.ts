@@ -44,7 +44,10 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
     target, policy, policySource: source, graceMs, dryRun: Boolean(opts.dryRun), allowRemoveAll: Boolean(opts.allowRemoveAll),
     now: deps.now(), signal: deps.signal, log: deps.log, ...(project ? { project } : {}),
   };
-  return runPrunePlan(run);
+  const result = await runPrunePlan(run);
+  // a mistyped --app finds nothing to prune; say so rather than pass silently
+  if (project && result.sets.length === 0) deps.log.warn(`no sets of project ${project} in ${target.display}; sdbackup list shows the projects there`);
+  return result;
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {

@@ -83,6 +83,12 @@ describe("prune and verify find the project in the working directory", () => {
     expect(r.dockerUsed).toBe(false);
   });
 
+  it("prune --app naming no project in the target says so", async () => {
+    const r = await run(["prune", "--app", "mnie", "--target", backups, "--keep-last", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: no sets of project mnie in ${backups}`);
+  });
+
   it("verify picks the project here although the target holds two", async () => {
     const r = await run(["verify", "--target", backups, "--json"]);
     // the artifacts are fake, so the check fails; what matters is which set was chosen
