@@ -42,7 +42,7 @@ describe("fake Docker engine", () => {
 
   it("containers keep their state; exec needs a running one; lifecycle faults fail before any change", async () => {
     const signal = new AbortController().signal;
-    const fake = createFakeDocker({ containers: [container("web")], lifecycleFault: (op) => (op === "unpause" ? new DockerError("refused") : undefined) });
+    const fake = createFakeDocker({ containers: [container("web")], onLifecycle: (op) => (op === "unpause" ? new DockerError("refused") : undefined) });
     await fake.api.stop("web-id", { signal });
     expect(await fake.api.inspect("web-id", { signal })).toMatchObject({ running: false, state: "exited" });
     await expect(fake.api.exec("web-id", ["true"], { signal })).rejects.toBeInstanceOf(DockerError);

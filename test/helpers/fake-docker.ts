@@ -40,8 +40,11 @@ export type LifecycleOp = "stop" | "start" | "pause" | "unpause";
 export interface FakeDockerOptions {
   containers?: ContainerDetails[];
   exec?: ExecScript;
-  /** An Error returned here makes that stop/start/pause/unpause fail, before it changes anything. */
-  lifecycleFault?: (op: LifecycleOp, id: string) => Error | undefined;
+  /**
+   * Asked at each stop/start/pause/unpause: an Error fails the call before it changes anything; a
+   * promise holds the call (like a slow `docker stop`) until it settles.
+   */
+  onLifecycle?: (op: LifecycleOp, id: string) => Error | Promise<void> | undefined;
   /** Tar streams getArchive returns, by path. */
   archives?: Record<string, Buffer>;
   images?: string[];
@@ -91,9 +94,9 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
     if (signal.aborted) throw signal.reason;
     calls.push(`${op} ${id}`);
     const c = find(id);
-    const err = opts.lifecycleFault?.(op, id);
-    if (err) throw err;
-    await new Promise((r) => setImmediate(r));
+    const answer = opts.onLifecycle?.(op, id);
+    if (answer instanceof Error) throw answer;
+    await (answer ?? new Promise((r) => setImmediate(r)));
     change(c);
     c.state = c.paused ? "paused" : c.running ? "running" : "exited";
   };

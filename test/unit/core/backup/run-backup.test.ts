@@ -7,7 +7,7 @@ import { LABEL } from "../../../../src/compose/labels.ts";
 import type { Manifest } from "../../../../src/manifest/schema.ts";
 import type { MemoryTarget } from "../../../../src/targets/memory.ts";
 import { backupRun, container, service } from "../../../helpers/builders.ts";
-import { createFakeDocker, type ExecScript } from "../../../helpers/fake-docker.ts";
+import { createFakeDocker, type ExecScript, type FakeDockerOptions } from "../../../helpers/fake-docker.ts";
 
 // runBackupPlan over the fake engine and the memory target: what gets committed, and what is left.
 
@@ -142,13 +142,13 @@ describe("runBackupPlan", () => {
 
 describe("runBackupPlan in consistent mode", () => {
   /** db (a dump, needs its server) and web (labelled stop) and worker (labelled stop + pause), each with a container. */
-  function consistent(script: ExecScript, signal = new AbortController().signal, fault?: (op: string, id: string) => Error | undefined) {
+  function consistent(script: ExecScript, signal = new AbortController().signal, onLifecycle?: FakeDockerOptions["onLifecycle"]) {
     const run = backupRun(["db"], createFakeDocker().api, { signal, consistent: true });
     const web = service("web", { labels: { [LABEL.stop]: "true" } });
     const worker = service("worker", { labels: { [LABEL.stop]: "true", [LABEL.pause]: "true" } });
     run.services = [...run.services, web, worker];
     run.containers = [...run.containers, container("web"), container("worker")];
-    const fake = createFakeDocker({ containers: run.containers, exec: script, ...(fault ? { lifecycleFault: fault } : {}) });
+    const fake = createFakeDocker({ containers: run.containers, exec: script, ...(onLifecycle ? { onLifecycle } : {}) });
     run.docker = fake.api;
     return { run, fake };
   }
@@ -169,6 +169,22 @@ describe("runBackupPlan in consistent mode", () => {
     expect(isAbortError(await runBackupPlan(run).catch((e: unknown) => e))).toBe(true);
     expect(fake.calls.slice(-2)).toEqual(["unpause worker-id", "start web-id"]);
     expect([fake.container("web-id").running, fake.container("worker-id").paused]).toEqual([true, false]);
+    expect(keys(run.target as MemoryTarget)).toEqual([]);
+  });
+
+  it("an abort while a stop is still in progress waits for it, then starts the container again", async () => {
+    const ac = new AbortController();
+    let finishStop = () => {};
+    const held = new Promise<void>((resolve) => (finishStop = resolve));
+    const { run, fake } = consistent(dumps, ac.signal, (op, id) => (op === "stop" && id === "web-id" ? (setTimeout(() => ac.abort(), 10), held) : undefined));
+    let settled = false;
+    const outcome = runBackupPlan(run).catch((e: unknown) => e).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect([settled, fake.calls]).toEqual([false, ["stop web-id"]]);
+    finishStop();
+    expect(isAbortError(await outcome)).toBe(true);
+    expect(fake.calls).toEqual(["stop web-id", "start web-id"]);
+    expect(fake.container("web-id").running).toBe(true);
     expect(keys(run.target as MemoryTarget)).toEqual([]);
   });
 
