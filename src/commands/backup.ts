@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addStallTimeoutOption, addTargetOption, type CommonOptions } from "./options.ts";
 import { checkCompression, cronExpr, elapsed, nonEmptyList, wholeNumber } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
@@ -28,6 +28,7 @@ export interface BackupOptions extends CommonOptions, EncryptOptions {
   cron?: string;
   consistent?: boolean;
   hookTimeout?: string;
+  stallTimeout?: string;
 }
 
 export interface BackupPlanResult {
@@ -68,13 +69,14 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     services: project.services, containers,
     consistent,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
+    stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
-  addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd))))
+  addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd)))))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { SdbackupError, type ExitCodeValue } from "../errors.ts";
 import type { OutputMode } from "../ui/logger.ts";
 import { redactTarget } from "../targets/index.ts";
-import { appName, nonEmpty, nonEmptyList } from "./validate.ts";
+import { appName, elapsed, nonEmpty, nonEmptyList } from "./validate.ts";
 
 /**
  * A command's action reports the exit code it wants (0 ok, 3 partial, …) through `setExit`, or throws.
@@ -41,6 +41,11 @@ export function addTargetOption(cmd: Command): Command {
     new Option("--target <url>", "where sets live: a directory, file:///abs, s3://bucket/prefix or rclone:remote:path (default ./backups or SDBACKUP_TARGET)")
       .argParser(nonEmpty("--target")),
   );
+}
+
+/** `--stall-timeout`: how long a stream may send nothing before the run fails (see pipeline/stall.ts). */
+export function addStallTimeoutOption(cmd: Command): Command {
+  return cmd.addOption(new Option("--stall-timeout <duration>", "fail when a dump, upload or download sends no data for this long (e.g. 90s, 5m)").default("5m").argParser(elapsed("--stall-timeout")));
 }
 
 /** `-v`, `-q` and `--json`: `cli.ts` adds them to every command, so none can forget them. */

@@ -1,13 +1,14 @@
 import { Option, type Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addStallTimeoutOption, addTargetOption, type CommonOptions } from "./options.ts";
 import { elapsed, nonEmpty, nonEmptyList } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { openProject } from "../core/project/open-project.ts";
 import { containerFor, type PlanItem } from "../core/project/plan.ts";
+import { detectProject } from "../core/project/detect.ts";
 import { parseSetFlag, selectSet } from "../manifest/select.ts";
 import { runRestorePlan, type RestoreResult } from "../core/restore/run-restore.ts";
 import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
@@ -26,6 +27,7 @@ export interface RestoreOptions extends CommonOptions, DecryptOptions {
   yes?: boolean;
   dryRun?: boolean;
   hookTimeout?: string;
+  stallTimeout?: string;
   /** Only this database (with the roles it may need) of services stored per database. */
   database?: string;
 }
@@ -52,6 +54,8 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
       items: chosen.map((i) => ({ service: i.service, strategy: i.strategy, key: i.key, container: containerFor(i.service, containers)?.name ?? null })),
     };
   }
+  // Today's detection, not the set's word, says which paths are the service's (core/restore/check-paths.ts).
+  const today = new Map(detectProject(project).map((d) => [d.service, d.paths]));
   const items = chosen.map((item) => {
     const container = containerFor(item.service, containers);
     if (!container) throw new ConfigError(`service ${item.service} has no container to restore into`, { hint: "start the project first (docker compose up -d)" });
@@ -60,7 +64,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
     };
     const plan: PlanItem = {
       service, container, strategy: getStrategy(item.strategy),
-      detection: { strategy: item.strategy, source: "label", confidence: 1, paths: item.paths, warnings: [] },
+      detection: { strategy: item.strategy, source: "label", confidence: 1, paths: today.get(item.service) ?? [], warnings: [] },
     };
     return { item, plan };
   });
@@ -72,12 +76,13 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
     keys: await resolveKeyRing(opts, deps),
     manifest, items, target, docker, services: project.services, containers,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
+    stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
   });
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("restore").description("restore a backup set into the project's running services");
-  addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd))))
+  addStallTimeoutOption(addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd)))))
     .option("--set <id>", "set id, or latest", "latest")
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")

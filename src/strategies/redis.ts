@@ -1,22 +1,27 @@
 import { join, posix } from "node:path";
 import type { RunContext, Strategy } from "./types.ts";
 import { StrategyError } from "../errors.ts";
-import { expectMagic } from "./shared/validate.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { openContainerFile, putContainerFile, readSpooled, spoolDir, spoolTo, statPath } from "./shared/container-file.ts";
 import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
-import { redisConnection } from "./redis/cli.ts";
+import { redisConnection, type RedisConnection } from "./redis/cli.ts";
 import { readLayout, type RedisLayout } from "./redis/layout.ts";
 import { freshSnapshot, waitForRedis } from "./redis/save.ts";
+import { checkRdb } from "./redis/rdb-check.ts";
+import { redisReady } from "./redis/ready.ts";
 
 /** Name of the uploaded RDB next to the real one until the helper renames it. */
 const TMP_RDB = ".sdbackup-restore.rdb";
+/** Suffix of the previous RDB and AOF, kept until the server has loaded the new ones. */
+const KEEP = ".sdbackup-before-restore";
 
 /**
  * Redis and its forks: a fresh `BGSAVE`, then the RDB file streamed out through the archive API
  * (no shell or buffering). Restore swaps the file in while the server is stopped and, when the
  * server loads an append-only file at start, replaces that AOF with one built from the RDB: an
  * AOF always wins over the RDB, and Redis 7 with no AOF starts empty instead of reading the RDB.
+ * The previous RDB (and AOF) stay beside the new ones until the server answers again; a server
+ * that cannot load the new files gets the old ones back, and the restore fails saying so.
  */
 export const redis = {
   name: "redis" as const,
@@ -29,6 +34,8 @@ export const redis = {
   inspect() {
     return { warnings: [] };
   },
+
+  ready: redisReady,
 
   async backup(ctx) {
     const conn = await redisConnection(ctx);
@@ -46,25 +53,32 @@ export const redis = {
       throw new StrategyError(`cannot replace the append-only file: ${layout.dir} is not on a volume or bind mount of service ${ctx.service.name}`);
     }
     const spool = await spoolDir();
+    let swapped = false;
     try {
       const file = join(spool.dir, "dump.rdb");
       const size = await spoolTo(input, file, ctx.signal);
-      await withStopped(ctx, () => putInPlace(ctx, layout, file, size));
+      await withStopped(ctx, async () => void (swapped = await putInPlace(ctx, layout, file, size)));
     } finally {
       await spool.cleanup();
     }
-    if (conn) await waitForRedis(ctx, conn);
+    if (!swapped) return;
+    if (!conn) {
+      ctx.log.warn(`${ctx.service.name}: the server is not running, so whether it loads the restored RDB is unknown; the previous files are kept with the suffix ${KEEP}`);
+      return;
+    }
+    await loadedOrRolledBack(ctx, conn, layout);
   },
 
-  validate: (input) => expectMagic(input, [Buffer.from("REDIS")], "a Redis RDB file"),
+  validate: (input) => checkRdb(input),
 } satisfies Strategy;
 
 // --- internal ---
 
 /*
  * Runs as root in a helper that shares the service's volumes. Everything is built next to the
- * target and renamed into place, so a failure leaves the old files. The old AOF is kept once, as
- * `<name>.sdbackup-before-restore`. Arguments: dir tmp dbfilename kind aof-name aof-filename owner.
+ * target and renamed into place, so a failure leaves the old files. The old RDB and AOF are kept
+ * as `<name>${KEEP}` until the server loaded the new ones (the AOF's copy stays: one generation).
+ * Arguments: dir tmp dbfilename kind aof-name aof-filename owner.
  */
 const SWAP_SCRIPT = `set -e
 cd -- "$1"
@@ -81,15 +95,56 @@ dir)
 file)
   cp -p -- "$tmp" "$new" ;;
 esac
+rm -f -- "$db${KEEP}"
+if [ -e "$db" ]; then cp -p -- "$db" "$db${KEEP}"; fi
 if [ "$kind" != none ]; then
-  rm -rf -- "$aof.sdbackup-before-restore"
-  if [ -e "$aof" ] || [ -L "$aof" ]; then mv -- "$aof" "$aof.sdbackup-before-restore"; fi
+  rm -rf -- "$aof${KEEP}"
+  if [ -e "$aof" ] || [ -L "$aof" ]; then mv -- "$aof" "$aof${KEEP}"; fi
   mv -- "$new" "$aof"
 fi
 mv -f -- "$tmp" "$db"`;
 
-/** With the server stopped: upload the RDB beside the old one, then swap it (and the AOF) in. */
-async function putInPlace(ctx: RunContext, layout: RedisLayout, file: string, size: number): Promise<void> {
+/*
+ * Puts the kept files back: the previous RDB (or none, when there was none) and the previous AOF
+ * (or none). Arguments: dir dbfilename aof-name (empty without an AOF).
+ */
+const ROLLBACK_SCRIPT = `set -e
+cd -- "$1"
+db=$2 aof=$3
+if [ -e "$db${KEEP}" ]; then mv -f -- "$db${KEEP}" "$db"; else rm -f -- "$db"; fi
+if [ -n "$aof" ]; then
+  rm -rf -- "$aof"
+  if [ -e "$aof${KEEP}" ] || [ -L "$aof${KEEP}" ]; then mv -- "$aof${KEEP}" "$aof"; fi
+fi`;
+
+/**
+ * With the server started again: waits until it answers. When it does not (it could not load the
+ * new files), puts the previous ones back, starts it again and fails saying so.
+ */
+async function loadedOrRolledBack(ctx: RunContext, conn: RedisConnection, layout: RedisLayout): Promise<void> {
+  try {
+    await waitForRedis(ctx, conn);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    ctx.log.warn(`${ctx.service.name}: Redis did not come up with the restored data; putting the previous files back`);
+    const fresh = { ...ctx, container: { ...ctx.container, running: true, paused: false } };
+    await withStopped(fresh, () => runHelper(ctx, `put the previous RDB back in ${layout.dir}`, ROLLBACK_SCRIPT, [layout.dir, layout.dbfilename, layout.aof?.name ?? ""]));
+    await waitForRedis(ctx, conn);
+    throw new StrategyError(`Redis in service ${ctx.service.name} could not load the restored RDB; the previous data was put back and the server is running again`, {
+      cause: err,
+      hint: "the artifact passed its checks, so the server likely cannot read this RDB version; see the container's logs",
+    });
+  }
+  await runHelper(ctx, `remove the previous RDB kept in ${layout.dir}`, `rm -f -- "$1/$2${KEEP}"`, [layout.dir, layout.dbfilename]).catch((err: unknown) => {
+    ctx.log.warn(`${ctx.service.name}: could not remove ${posix.join(layout.dir, layout.dbfilename + KEEP)}: ${(err as Error).message}`);
+  });
+}
+
+/**
+ * With the server stopped: upload the RDB beside the old one, then swap it (and the AOF) in.
+ * True when the previous files were kept (the directory is on a mount a helper can reach).
+ */
+async function putInPlace(ctx: RunContext, layout: RedisLayout, file: string, size: number): Promise<boolean> {
   const { docker, container, signal } = ctx;
   const { dir, dbfilename, aof } = layout;
   const current = await statPath(docker, container.id, posix.join(dir, dbfilename), signal);
@@ -100,10 +155,11 @@ async function putInPlace(ctx: RunContext, layout: RedisLayout, file: string, si
   if (!onMount(ctx, dir)) {
     // Not visible to a helper: write in place (not atomic, but the only way into the container's own layer).
     await putContainerFile(docker, container.id, dir, { name: dbfilename, ...entry }, signal);
-    return;
+    return false;
   }
   await putContainerFile(docker, container.id, dir, { name: TMP_RDB, ...entry }, signal);
   const args = [dir, TMP_RDB, dbfilename, aof?.kind ?? "none", aof?.name ?? "", aof?.filename ?? "", `${owner.uid}:${owner.gid}`];
   await runHelper(ctx, `put the RDB${aof ? " and a new append-only file" : ""} in place in ${dir}`, SWAP_SCRIPT, args);
-  if (aof) ctx.log.info(`${ctx.service.name}: the previous append-only file is kept as ${posix.join(dir, `${aof.name}.sdbackup-before-restore`)}`);
+  if (aof) ctx.log.info(`${ctx.service.name}: the previous append-only file is kept as ${posix.join(dir, `${aof.name}${KEEP}`)}`);
+  return true;
 }

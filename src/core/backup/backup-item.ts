@@ -5,6 +5,8 @@ import { createCompressor, extFor } from "../../pipeline/compress.ts";
 import { AGE_EXT, createEncryptor, describeEncryption } from "../../pipeline/encrypt.ts";
 import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
 import { storeArtifact } from "./store-artifact.ts";
+import { DEFAULT_STALL_MS, stallGuard } from "../../pipeline/stall.ts";
+import { formatElapsed } from "../../runtime/duration.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import type { ProgressBoard } from "../../ui/progress.ts";
 import type { PlanItem } from "../project/plan.ts";
@@ -38,7 +40,8 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
     const source = await item.strategy.backup(ctx);
-    const transforms = [board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
+    const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
+    const transforms = [stallGuard(run.stallTimeoutMs ?? DEFAULT_STALL_MS, stalled), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);

@@ -26,6 +26,8 @@ export interface BackupRun {
   /** Stop (or pause) services labelled `simpledeploy.backup.stop=true` while the set is taken. */
   consistent: boolean;
   hookTimeoutMs: number;
+  /** No bytes from a dump for this long fails the item (default pipeline/stall.ts DEFAULT_STALL_MS). */
+  stallTimeoutMs?: number;
   version: string;
   now: () => Date;
   signal: AbortSignal;

@@ -1,11 +1,13 @@
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Target } from "../../targets/types.ts";
 import type { ManifestItem } from "../../manifest/schema.ts";
 import { createDecompressor } from "../../pipeline/compress.ts";
 import { verifyStream } from "../../pipeline/checksum.ts";
 import { checkKeyOpens, createDecryptor, keyError, type KeyRing } from "../../pipeline/encrypt.ts";
-import { SdbackupError, throwIfAborted } from "../../errors.ts";
+import { SdbackupError, TargetError, throwIfAborted } from "../../errors.ts";
+import { DEFAULT_STALL_MS, stallGuard } from "../../pipeline/stall.ts";
+import { formatElapsed } from "../../runtime/duration.ts";
 
 /**
  * target.get → sha256/size check against the manifest → [decrypt with `keys`] → decompress → `consume`. The checksum error
@@ -18,13 +20,17 @@ export async function readArtifact(
   signal: AbortSignal,
   consume: (input: Readable) => Promise<void>,
   keys?: KeyRing,
+  stallMs = DEFAULT_STALL_MS,
+  /** Counts the stored bytes as they arrive (a progress line; comparable with `item.bytes`). */
+  progress?: Transform,
 ): Promise<void> {
   const { encryption } = item;
   if (encryption && (!keys || keys.empty)) throw keyError({ key: item.key, encryption }, "no-key");
   const raw = await target.get(item.key, { signal });
   const input = new PassThrough();
   const decrypt = encryption && keys ? [createDecryptor(keys, { key: item.key, encryption })] : [];
-  const stages = [raw, verifyStream({ sha256: item.sha256, bytes: item.bytes }), ...decrypt, createDecompressor(item.compression), input];
+  const stalled = (ms: number) => new TargetError(`reading ${item.key} stalled: no data from the target for ${formatElapsed(ms)}`, { hint: "raise --stall-timeout if the target is only slow" });
+  const stages = [raw, stallGuard(stallMs, stalled), ...(progress ? [progress] : []), verifyStream({ sha256: item.sha256, bytes: item.bytes }), ...decrypt, createDecompressor(item.compression), input];
   const piping = pipeline(stages, { signal });
   const consuming = consume(input).catch((err: unknown) => {
     raw.destroy();

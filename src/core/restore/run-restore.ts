@@ -12,6 +12,9 @@ import type { KeyRing } from "../../pipeline/encrypt.ts";
 import type { ComposeService } from "../../compose/model.ts";
 import type { ContainerDetails } from "../../docker/types.ts";
 import { withHooks, type HookResult } from "../lifecycle/hooks.ts";
+import type { RunContext } from "../../strategies/types.ts";
+import { checkRunning, waitReady } from "./preflight.ts";
+import { createProgressBoard } from "../../ui/progress.ts";
 
 export interface RestoreRun {
   manifest: Manifest;
@@ -23,6 +26,10 @@ export interface RestoreRun {
   services: ComposeService[];
   containers: ContainerDetails[];
   hookTimeoutMs: number;
+  /** `--wait`: how long preflight waits for each database to accept connections (default 60 s). */
+  waitMs?: number;
+  /** A target read that sends nothing for this long fails the run (default pipeline/stall.ts). */
+  stallTimeoutMs?: number;
   /** Opens encrypted artifacts (identities, passphrase); not needed for plaintext sets. */
   keys?: KeyRing;
   signal: AbortSignal;
@@ -33,7 +40,8 @@ export interface RestoreItemResult {
   service: string;
   strategy: string;
   key: string;
-  status: "ok" | "failed" | "skipped";
+  /** `not-started`: an earlier item failed, so this one was left as it was. */
+  status: "ok" | "failed" | "not-started";
   durationMs: number;
   error?: string;
 }
@@ -41,25 +49,38 @@ export interface RestoreItemResult {
 export interface RestoreResult {
   project: string;
   set: string;
-  status: "ok" | "failed";
+  /** `partial`: everything chosen was restored, but the set lacks services the project has. */
+  status: "ok" | "failed" | "partial";
   items: RestoreItemResult[];
   hooks: HookResult[];
   error?: string;
+  /** The project the set was stored under, when restored elsewhere (`--from-app`). */
+  from?: string;
+  /** Services of the project with backups that this set lacks, and the newest set that holds each. */
+  missing?: { service: string; heldBy: string | null }[];
+  /** Things a person should know, e.g. a newer set that is partial and was passed over. */
+  notes?: string[];
+  /** The command that restores what a failed run did not: failed and not-started services. */
+  finish?: string;
 }
 
 /**
- * Two passes. First every artifact is read whole: checksum, size, decompression and the strategy's
- * format validation; nothing is touched unless all of them pass. Then each item is applied in
- * order; the first failure stops the run and the rest are reported as skipped.
+ * Preflight, then apply. Preflight touches nothing: paths and keys, a running container for each
+ * server, every artifact read whole (checksum, size, decompression and the strategy's format
+ * validation), then each database accepting connections within `waitMs`. Then each item is
+ * applied in order; the first failure stops the run and the rest are reported as not started.
  */
 export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
   for (const { item, plan } of run.items) checkItemPaths(item, plan);
   await checkKeys(run.target, run.items.map((i) => i.item), run.keys, run.signal);
+  const servers = [...new Map(run.items.map(({ item, plan }) => [item.service, { service: item.service, strategy: plan.strategy, ctx: contextFor(run, item, plan) }])).values()];
+  checkRunning(servers);
   for (const { item, plan } of run.items) {
     throwIfAborted(run.signal);
     run.log.info(`${item.service}: verifying ${item.key}`);
-    await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }), run.keys);
+    await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }), run.keys, run.stallTimeoutMs);
   }
+  await waitReady(servers, run.waitMs ?? 60_000, run.signal, run.log);
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
   const { value, hooks, stopReason } = await withHooks({ pre: "restore.pre", post: "restore.post" }, run.services, run.containers, hookDeps, () => applyAll(run));
   const results = value ?? [];
@@ -68,24 +89,32 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
 }
 
 async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
+  const board = createProgressBoard(run.log);
+  try {
+    return await applyEach(run, board);
+  } finally {
+    board.stop();
+  }
+}
+
+async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgressBoard>): Promise<RestoreItemResult[]> {
   const results: RestoreItemResult[] = [];
   let failed = false;
   for (const { item, plan } of run.items) {
     const base = { service: item.service, strategy: item.strategy, key: item.key };
     if (failed) {
-      results.push({ ...base, status: "skipped", durationMs: 0 });
+      results.push({ ...base, status: "not-started", durationMs: 0 });
       continue;
     }
+    const name = item.part ? `${item.service}/${item.part.name}` : item.service;
     const t0 = performance.now();
     try {
       throwIfAborted(run.signal);
       run.log.info(`${item.service}: restoring with ${item.strategy}`);
-      const ctx = {
-        docker: run.docker, service: plan.service, container: plan.container!, signal: run.signal, log: run.log,
-        detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
-        ...(item.part ? { part: item.part } : {}),
-      };
-      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input), run.keys);
+      const ctx = contextFor(run, item, plan);
+      const progress = board.track(name, item.bytes);
+      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input), run.keys, run.stallTimeoutMs, progress);
+      board.done(name);
       results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0) });
       run.log.info(`${item.service}: restored`);
     } catch (err) {
@@ -96,4 +125,13 @@ async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
     }
   }
   return results;
+}
+
+/** What a strategy gets for one item; preflight probes with the same context restore will use. */
+function contextFor(run: RestoreRun, item: ManifestItem, plan: PlanItem): RunContext {
+  return {
+    docker: run.docker, service: plan.service, container: plan.container!, signal: run.signal, log: run.log,
+    detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
+    ...(item.part ? { part: item.part } : {}),
+  };
 }

@@ -44,6 +44,7 @@ export async function freshSnapshot(ctx: RunContext, conn: RedisConnection, time
 export async function waitForRedis(ctx: RunContext, conn: RedisConnection): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: unknown;
+  let down = 0;
   for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
     try {
       if ((await redisCall(ctx, conn, ["PING"])) === "PONG") return;
@@ -51,6 +52,13 @@ export async function waitForRedis(ctx: RunContext, conn: RedisConnection): Prom
       throwIfAborted(ctx.signal);
       if (err instanceof RedisReplyError && /^(NOAUTH|WRONGPASS)/.test(err.reply)) throw err;
       last = err;
+      // A server that cannot load its files exits at once: no need to wait out the timeout.
+      const state = await ctx.docker.inspect(ctx.container.id, { signal: ctx.signal }).then((c) => c.state, () => "unknown");
+      if (state !== "running" && ++down >= 3) {
+        throw new StrategyError(`Redis in service ${ctx.service.name} exited after the restore (container ${state})`, {
+          hint: "see the container's logs: Redis refuses to start when it cannot load its RDB or AOF",
+        });
+      }
     }
     await pause(delay, ctx.signal);
   }

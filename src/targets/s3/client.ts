@@ -16,6 +16,9 @@ import { assertValidKey, assertValidPrefix, joinKey } from "../shared/keys.ts";
 import type { S3Settings } from "./settings.ts";
 import type { ObjectInfo, Target } from "../types.ts";
 
+/** Connect, idle socket (no byte either way) and whole-request limits, per request (so per part). */
+const S3_TIMEOUTS = { connectionTimeout: 30_000, socketTimeout: 120_000, requestTimeout: 30 * 60_000, throwOnRequestTimeout: true };
+
 /**
  * An S3 bucket (AWS or any S3-compatible store). Loaded lazily by `s3-config.ts`: importing this
  * module loads the AWS SDK.
@@ -28,6 +31,8 @@ export function createS3Target(s: S3Settings): Target {
     // Many S3-compatible stores (and s3rver) reject the SDK's default flexible checksums.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // An endpoint that stops answering must fail the run, not hang it (issue 11 case 9).
+    requestHandler: S3_TIMEOUTS,
   });
   const Bucket = s.bucket;
   const base = s.prefix ? `${s.prefix}/` : "";

@@ -9,6 +9,7 @@ import { createSecretRegistry } from "../../../src/strategies/shared/secrets.ts"
 import { silentLogger } from "../../../src/ui/logger.ts";
 import { RedisReplyError, redisCall, redisConnection, serverArgs, serverOption } from "../../../src/strategies/redis/cli.ts";
 import { freshSnapshot } from "../../../src/strategies/redis/save.ts";
+import { crc64 } from "../../../src/strategies/redis/rdb-check.ts";
 import { redis as redisStrategy } from "../../../src/strategies/redis.ts";
 import type { Strategy } from "../../../src/strategies/types.ts";
 
@@ -141,9 +142,27 @@ describe("freshSnapshot", () => {
 });
 
 describe("redis validate", () => {
+  // A real RDB of redis:7 holding a=b: magic, aux fields, one key, 0xFF and the CRC-64.
+  const RDB = Buffer.from("524544495330303130fa0972656469732d76657206372e302e3135fa0a72656469732d62697473c040fa056374696d65c231d60b6bfa08757365642d6d656dc2c0540e00fa08616f662d62617365c000fe00fb01000001610162ff991b3ef5ee138023", "hex");
+
   it("wants the REDIS magic", async () => {
-    await expect(redis.validate(Readable.from([Buffer.from("REDIS0010\xfa")]), { paths: [] })).resolves.toBeUndefined();
+    await expect(redis.validate(Readable.from([RDB]), { paths: [] })).resolves.toBeUndefined();
     await expect(redis.validate(Readable.from([Buffer.from("SQLite format 3")]), { paths: [] })).rejects.toBeInstanceOf(IntegrityError);
     await expect(redis.validate(Readable.from([]), { paths: [] })).rejects.toThrow(/empty artifact/);
+  });
+
+  it("refuses a cut RDB and one whose checksum does not match (issue 11 case 2); a zero checksum is rdbchecksum no", async () => {
+    await expect(redis.validate(Readable.from([Buffer.from("REDIS0011\xfa")]), { paths: [] })).rejects.toThrow(/cut short/);
+    await expect(redis.validate(Readable.from([RDB.subarray(0, RDB.length - 3)]), { paths: [] })).rejects.toThrow(/cut short/);
+    const flipped = Buffer.from(RDB);
+    flipped[60]! ^= 1;
+    await expect(redis.validate(Readable.from([flipped]), { paths: [] })).rejects.toThrow(/checksum does not match/);
+    const unchecked = Buffer.from(RDB);
+    unchecked.fill(0, unchecked.length - 8);
+    await expect(redis.validate(Readable.from([unchecked]), { paths: [] })).resolves.toBeUndefined();
+  });
+
+  it("computes CRC-64/Jones like Redis", () => {
+    expect(crc64(Buffer.from("123456789")).toString(16)).toBe("e9c6d914c4b8d9ca");
   });
 });

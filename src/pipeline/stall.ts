@@ -1,0 +1,41 @@
+import { Transform, type TransformCallback } from "node:stream";
+
+/** `--stall-timeout` default: long enough for a slow disk, short enough that cron runs do not pile up. */
+export const DEFAULT_STALL_MS = 5 * 60_000;
+
+/**
+ * A pass-through that fails when its source sends nothing for `ms` while the consumer is waiting
+ * for data (a paused database mid-dump, a target that stopped sending). The clock runs only while
+ * downstream asks for more: a consumer that is busy (a restore building an index) is not a stall.
+ * `error()` builds the failure, so it can name the service and the artifact.
+ */
+export function stallGuard(ms: number, error: (ms: number) => Error): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  const guard = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      disarm();
+      done(null, chunk);
+    },
+    flush(done: TransformCallback) {
+      disarm();
+      done();
+    },
+    destroy(err, done) {
+      disarm();
+      done(err);
+    },
+  });
+  const read = guard._read.bind(guard);
+  guard._read = (size: number) => {
+    if (!timer && !guard.writableFinished) {
+      timer = setTimeout(() => guard.destroy(error(ms)), ms);
+      timer.unref();
+    }
+    read(size);
+  };
+  return guard;
+}
