@@ -66,12 +66,12 @@ describe("runRestorePlan", () => {
     expect(loads()).toEqual([]);
   });
 
-  it("the first failed apply stops the run: later items are skipped, the result is failed", async () => {
+  it("the first failed apply stops the run: later items are not started, the result is failed", async () => {
     const { target, manifest } = await committedSet();
     const { run, loads } = restoring(target, manifest, ({ argv }) => (argv[1] === "db" ? { exitCode: 1, stderr: "ERROR: relation exists" } : {}));
     const result = await runRestorePlan(run);
     expect(result.status).toBe("failed");
-    expect(result.items.map((i) => [i.service, i.status])).toEqual([["db", "failed"], ["cache", "skipped"]]);
+    expect(result.items.map((i) => [i.service, i.status])).toEqual([["db", "failed"], ["cache", "not-started"]]);
     expect(result.items[0]!.error).toMatch(/load exited 1/);
     expect(loads()).toEqual(["db: db data\n"]);
   });
