@@ -51,7 +51,7 @@ export function classifyMounts(service: ComposeService, owners: VolumeOwners, da
   return service.volumes.map((m) => {
     const base = { target: m.target, source: m.source ?? null, type: m.type };
     const out = (reason: string): MountCoverage => ({ ...base, included: false, reason });
-    if (database) return out(`database files, covered by the ${database} dump`);
+    if (database) return out(`mount of a database service: the ${database} dump covers its data`);
     const why = exclusion(service, m, owners);
     if (why) return out(why);
     const glob = excludes.find((g) => matches(g, m.target) || (m.type === "bind" && m.source !== undefined && matches(g, m.source)));
