@@ -5,13 +5,14 @@ import { localFactory } from "./local.ts";
 import { memoryFactory } from "./memory.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import { s3Factory } from "./s3.ts";
+import { rcloneFactory } from "./rclone.ts";
 import type { Target, TargetFactory } from "./types.ts";
 
 /** Where backups go when neither `--target` nor `SDBACKUP_TARGET` says. */
 export const DEFAULT_TARGET = "./backups";
 
 /** Every target kind. The s3 entry loads the AWS SDK only inside `create`. */
-export const targetFactories: readonly TargetFactory[] = [localFactory, s3Factory, memoryFactory];
+export const targetFactories: readonly TargetFactory[] = [localFactory, s3Factory, rcloneFactory, memoryFactory];
 
 /** Scheme → factory. Throws at startup when two factories claim the same scheme. */
 export function buildRegistry(factories: readonly TargetFactory[]): ReadonlyMap<string, TargetFactory> {
@@ -73,9 +74,15 @@ export function redactTarget(url: string): string {
 
 // --- internal ---
 
-/** `s3` for `s3://…`; undefined for plain paths (including `C:\…`-like ones). */
+/**
+ * `s3` for `s3://…`, `rclone` for `rclone:remote:path` (a registered scheme needs no `//`);
+ * undefined for plain paths (including `C:\…`-like ones).
+ */
 function schemeOf(url: string): string | undefined {
-  return /^([a-z][a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const withSlashes = /^([a-z][a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (withSlashes !== undefined) return withSlashes;
+  const bare = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
+  return bare !== undefined && registry.has(bare) ? bare : undefined;
 }
 
 function factoryFor(url: string): TargetFactory {

@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import { TargetError, throwIfAborted } from "../../errors.ts";
+import { assertValidKey, assertValidPrefix, joinKey } from "../shared/keys.ts";
+import type { ObjectInfo, Target } from "../types.ts";
+import { startDaemon, type RcDaemon } from "./process.ts";
+import { createRcClient, RcError } from "./rc.ts";
+import type { RcloneSettings } from "./settings.ts";
+
+/** Temporary names of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */
+export const TMP_NAME = /\.tmp-[0-9a-f]{16}$/;
+
+interface LsEntry {
+  Path: string;
+  Size: number;
+  ModTime: string;
+  IsDir: boolean;
+}
+
+/**
+ * Any rclone remote, through one `rclone rcd` started on first use. A put streams into
+ * `operations/uploadfile` (rclone's rcat) under a temporary name and renames it with
+ * `operations/movefile` once the upload is complete, so readers never see a partial object; on
+ * failure the request is cut (which cancels rclone's upload) and the temporary object deleted.
+ */
+export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): Target {
+  const fs = `${s.remote}${s.path}`;
+  const shown = s.display.replace(/^rclone:/, "");
+  const scrub = (text: string) => text.split(s.remote).join(shown.slice(0, shown.length - s.path.length));
+  let daemon: Promise<RcDaemon> | undefined;
+  const rc = createRcClient(() => {
+    // Started once per target; a failed start is retried by the next operation.
+    daemon ??= startDaemon(s.binary, env, s.display, AbortSignal.timeout(30_000)).catch((err: unknown) => {
+      daemon = undefined;
+      throw err;
+    });
+    return daemon;
+  }, scrub);
+  const fail = (what: string, key: string, err: unknown) => {
+    if (err instanceof TargetError && !(err instanceof RcError)) return err;
+    return new TargetError(`${s.display}: cannot ${what} ${key}: ${scrub((err as Error).message)}`, { cause: err });
+  };
+
+  async function stat(key: string, signal: AbortSignal): Promise<LsEntry | null> {
+    const { item } = await rc.call<{ item: LsEntry | null }>("operations/stat", { fs, remote: key, opt: { noMimeType: true } }, signal);
+    return item;
+  }
+
+  /**
+   * A cancelled upload may still be closing on the remote (an SFTP server writes its handle on close),
+   * so the temporary object is deleted until it has stayed gone for two checks in a row.
+   */
+  async function removeTmp(key: string): Promise<void> {
+    const signal = AbortSignal.timeout(60_000);
+    for (let gone = 0, i = 0; gone < 2 && i < 20; i++) {
+      await rc.call("operations/deletefile", { fs, remote: key }, signal).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      gone = (await stat(key, signal).catch(() => null)) === null ? gone + 1 : 0;
+    }
+  }
+
+  return {
+    scheme: "rclone",
+    display: s.display,
+    capabilities: { atomicPut: true, maxConcurrency: 4 },
+
+    async put(key, body, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      const slash = key.lastIndexOf("/");
+      const tmpName = `${key.slice(slash + 1)}.tmp-${randomBytes(8).toString("hex")}`;
+      const tmp = joinKey(key.slice(0, Math.max(slash, 0)), tmpName);
+      try {
+        const bytes = await rc.upload(fs, key.slice(0, Math.max(slash, 0)), tmpName, body, signal);
+        await rc.call("operations/movefile", { srcFs: fs, srcRemote: tmp, dstFs: fs, dstRemote: key }, signal);
+        return { bytes };
+      } catch (err) {
+        body.destroy();
+        await removeTmp(tmp);
+        throwIfAborted(signal);
+        if (err instanceof Error && !(err instanceof RcError) && !isConnectionError(err)) throw err;
+        throw fail("upload", key, err);
+      }
+    },
+
+    async get(key, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      try {
+        const info = await stat(key, signal);
+        if (!info || info.IsDir) throw new TargetError(`${s.display}: no object ${key}`, { code: "E_NOT_FOUND" });
+        return await rc.download(fs, key, signal);
+      } catch (err) {
+        throwIfAborted(signal);
+        if (err instanceof RcError && err.status === 404) throw new TargetError(`${s.display}: no object ${key}`, { code: "E_NOT_FOUND" });
+        throw fail("download", key, err);
+      }
+    },
+
+    async *list(prefix, { signal }): AsyncGenerator<ObjectInfo> {
+      assertValidPrefix(prefix);
+      throwIfAborted(signal);
+      const dirKey = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+      let entries: LsEntry[];
+      try {
+        const opt = { recurse: true, filesOnly: true, noMimeType: true };
+        ({ list: entries } = await rc.call<{ list: LsEntry[] }>("operations/list", { fs, remote: dirKey, opt }, signal));
+      } catch (err) {
+        throwIfAborted(signal);
+        if (err instanceof RcError && err.status === 404) return;
+        throw fail("list", prefix || "/", err);
+      }
+      for (const e of entries) {
+        // Paths come relative to the target's root, not to the listed directory.
+        const key = e.Path;
+        if (e.IsDir || !key.startsWith(prefix) || TMP_NAME.test(key)) continue;
+        yield { key, size: e.Size, modified: new Date(e.ModTime) };
+      }
+    },
+
+    async remove(key, { signal }) {
+      assertValidKey(key);
+      throwIfAborted(signal);
+      try {
+        await rc.call("operations/deletefile", { fs, remote: key }, signal);
+      } catch (err) {
+        throwIfAborted(signal);
+        if (!(err instanceof RcError && err.status === 404)) throw fail("remove", key, err);
+      }
+    },
+  };
+}
+
+// --- internal ---
+
+function isConnectionError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ECONNRESET" || code === "EPIPE" || code === "ECONNREFUSED" || err.message === "socket hang up";
+}
