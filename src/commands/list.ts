@@ -5,6 +5,7 @@ import type { Deps } from "../deps.ts";
 import { listSets } from "../manifest/store.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { openTargetFlag } from "../targets/index.ts";
+import { assertKnownApp } from "../core/project/known-app.ts";
 import { formatBytes, renderTable } from "../ui/table.ts";
 
 export interface ListOptions extends Pick<CommonOptions, "app" | "json"> {
@@ -27,7 +28,9 @@ export interface ListResult {
 /** Lists sets without Docker: the target alone is the source of truth. */
 export async function runList(opts: ListOptions, deps: Deps): Promise<ListResult> {
   const target = (await openTargetFlag(opts.target, deps)).target;
-  const sets = await listSets(target, opts.app ? normalizeProjectName(opts.app) : undefined, deps.signal);
+  const app = opts.app ? normalizeProjectName(opts.app) : undefined;
+  const sets = await listSets(target, app, deps.signal);
+  if (app && sets.length === 0) await assertKnownApp(app, target, deps);
   return {
     target: target.display,
     sets: sets.map((s) => ({

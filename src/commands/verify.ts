@@ -3,9 +3,10 @@ import type { CommandRegistrar } from "./options.ts";
 import { addCommonOptions, addTargetOption } from "./options.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
-import { ConfigError, ExitCode } from "../errors.ts";
+import { ConfigError, ExitCode, NoSetError } from "../errors.ts";
 import { normalizeProjectName } from "../compose/project-name.ts";
 import { targetScope } from "../core/project/project.ts";
+import { assertKnownApp } from "../core/project/known-app.ts";
 import { runVerifyPlan, type VerifyResult } from "../core/verify/run-verify.ts";
 import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
 import { parseSetFlag } from "../manifest/select.ts";
@@ -29,7 +30,12 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
   parseSetFlag(opts.set, { allowAll: true });
   const target = (await openTargetFlag(opts.target, deps)).target;
   const keys = await resolveKeyRing(opts, { ...deps, stdinIsTTY: false });
-  return runVerifyPlan({ target, keys, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
+  try {
+    return await runVerifyPlan({ target, keys, set: opts.set ?? "latest", signal: deps.signal, log: deps.log, ...(project ? { project } : {}) });
+  } catch (err) {
+    if (opts.app && project && err instanceof NoSetError) await assertKnownApp(project, target, deps);
+    throw err;
+  }
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {

@@ -40,6 +40,23 @@ const run = (args: string[], cwd = path.join(dir, "here")) => sdbackupInProcess(
 
 const completeSet = (project: string, set: string, services: string[]) => writeCompleteSet(createLocalTarget(backups), project, set, services);
 
+describe("--app that names nothing, on commands that read only the target", () => {
+  it.each([["list"], ["verify"]])("%s --app typo is exit 2 naming the projects in the target and the running ones", async (cmd) => {
+    await completeSet("shop", "20261101T030000Z-aaaa", ["cache"]);
+    const r = await run([cmd, "--app", "shpo", "--target", backups]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('no sets of project "shpo" and no such compose project');
+    expect(r.stderr).toContain(`projects in ${backups}: shop; running compose projects: app, shop`);
+  });
+
+  it.each([["list", 0], ["verify", 1]] as const)("%s --app of a running project without sets is not a usage error", async (cmd, code) => {
+    await completeSet("shop", "20261101T030000Z-aaaa", ["cache"]);
+    const r = await run([cmd, "--app", "app", "--target", backups]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).not.toContain("no such compose project");
+  });
+});
+
 describe("--app that names nothing", () => {
   it.each([["detect"], ["backup", "--target", "b"], ["restore", "--yes"], ["schedule", "--cron", "0 3 * * *"]])(
     "%s --app typo inside a project directory is exit 2 naming the projects that exist",
