@@ -60,7 +60,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     };
   }
   const encryption = await resolveEncryption(opts, deps, items.map((i) => i.service));
-  return runBackupPlan({
+  const result = await runBackupPlan({
     ...(encryption ? { encryption } : {}),
     project: project.name, items, target, docker,
     compression: opts.compression ?? "zstd",
@@ -72,6 +72,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });
+  return project.warnings?.length ? { ...result, warnings: project.warnings } : result;
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {

@@ -59,4 +59,6 @@ export interface BackupResult {
   /** Containers stopped or paused for a consistent set, and for how long. */
   downtime: Downtime[];
   error?: string;
+  /** The compose loader's findings (unset variables …), also logged at the start of the run. */
+  warnings?: string[];
 }

@@ -40,8 +40,10 @@ describe("coverage of a real stack", () => {
   it("backs up the bind-mounted directory and the shared volume once, every database and the roles; skips the inactive profile; exits 0", async () => {
     const r = await sdbackup(["backup", "--json", "--app", stack.project, "--target", target], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { status: string; manifest: string };
+    const result = JSON.parse(r.stdout) as { status: string; manifest: string; warnings?: string[] };
     expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual(['the "SDB_TEST_UNSET_SUFFIX" variable is not set, defaulting to a blank string']);
+    expect(r.stderr).toMatch(/SDB_TEST_UNSET_SUFFIX/);
     expect(r.stderr).toMatch(/debug: skipped, profile debug is not active/);
     const manifest = JSON.parse(await readFile(join(target, result.manifest), "utf8")) as { items: { service: string; paths: string[]; part?: { name: string } }[] };
     const items = manifest.items.map((i) => `${i.service}${i.part ? `/${i.part.name}` : ""}`).sort();
