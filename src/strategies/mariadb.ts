@@ -1,6 +1,6 @@
 import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
-import { backupFamily, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
+import { backupFamily, familyReady, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 
 /** The official `mariadb` image reads MARIADB_* first and the MYSQL_* names as aliases; bitnami the same. */
@@ -28,6 +28,7 @@ export const mariadb = {
     dataDirs: ["/bitnami/mariadb", "/var/lib/mysql"],
   },
   inspect: (service, labels) => inspectFamily(service, labels, ENV),
+  ready: familyReady,
   backup: (ctx) => backupFamily(ctx, ENV),
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),
   validate: (input) => validateDump(input),

@@ -7,6 +7,7 @@ import { LABEL, splitList } from "../compose/labels.ts";
 import { errorMessage } from "../errors.ts";
 import { expectMagic } from "./shared/validate.ts";
 import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
+import { firstTool, probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { putContainerFile } from "./shared/container-file.ts";
 import { labelOf } from "./shared/lifecycle.ts";
@@ -31,6 +32,9 @@ export const mongo = {
     env: ["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGODB_ROOT_PASSWORD", "MONGODB_REPLICA_SET_MODE"],
     dataDirs: ["/data/db", "/bitnami/mongodb"],
   },
+
+  // `ping` needs no credentials; mongosh since 6, the legacy shell before.
+  ready: (ctx) => probe(ctx, firstTool(["mongosh", "mongo"], ["--quiet", "--eval", "db.adminCommand({ ping: 1 }).ok"])),
 
   inspect(service, labels) {
     const warnings: string[] = [];

@@ -4,6 +4,7 @@ import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { expectMagic } from "./shared/validate.ts";
 import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
+import { probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { labelOf } from "./shared/lifecycle.ts";
 import { createMissingRoles, GLOBALS_HEADER } from "./postgres/globals.ts";
@@ -43,6 +44,10 @@ export const postgres = {
   // One artifact per part (see postgres/parts.ts); without a part, the single-database form that
   // sets written before parts existed still restore with.
   parts: async (ctx) => listParts(ctx, await connect(ctx)),
+
+  // Over TCP: the image's init runs a socket-only temporary server first, then restarts; only the
+  // final server listens on the network (PGPORT, when the container sets it, reaches pg_isready too).
+  ready: (ctx) => probe(ctx, ["pg_isready", "--host", "127.0.0.1"]),
 
   async backup(ctx) {
     const conn = await connect(ctx);

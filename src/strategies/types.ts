@@ -109,6 +109,17 @@ export interface Strategy {
    * then called once per part with `ctx.part` set; each part is one manifest item.
    */
   parts?(ctx: RunContext): Promise<ArtifactPart[]>;
+  /**
+   * Optional engine readiness for restore's preflight (`pg_isready`, `mysqladmin ping`, `PING`):
+   * resolves `undefined` once the server accepts connections the way `restore` will make them, and
+   * otherwise a short reason ("the database system is starting up"). Restore polls it until
+   * `--wait` runs out, so it MUST NOT change any data, MUST be cheap (one short exec), and MUST
+   * answer "not ready" (never reject) for states that waiting can end: a server still starting, a
+   * container restarting, a temporary init server the image's entrypoint runs before the real one.
+   * It MUST reject (StrategyError with a hint) only for what waiting cannot fix, such as a missing
+   * client tool or a refused password. Absent for strategies that need no server (volume, sqlite).
+   */
+  ready?(ctx: RunContext): Promise<string | undefined>;
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**

@@ -32,7 +32,7 @@ export function summarize(command: RunCommand, result: unknown): RunSummary {
     case "restore": {
       const x = result as RestoreResult;
       const problems = [...(x.error ? [x.error] : []), ...x.items.filter((i) => i.status === "failed").map((i) => `${i.service}: ${i.error ?? "failed"}`)];
-      return done(x.status === "ok" ? "ok" : "failed", x.items.map((i) => ({ service: i.service, ok: i.status === "ok", durationMs: i.durationMs })), problems);
+      return done(x.status === "ok" || x.status === "partial" ? x.status : "failed", x.items.map((i) => ({ service: i.service, ok: i.status === "ok", durationMs: i.durationMs })), problems);
     }
     case "verify": {
       const v = result as VerifyResult;

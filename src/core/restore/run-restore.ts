@@ -120,6 +120,7 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
     } catch (err) {
       throwIfAborted(run.signal);
       failed = true;
+      board.done(name);
       run.log.error(`${item.service}: ${err instanceof Error ? err.message : String(err)}`);
       results.push({ ...base, status: "failed", durationMs: Math.round(performance.now() - t0), error: errorMessage(err) });
     }

@@ -7,6 +7,7 @@ import { ConfigError, IntegrityError, StrategyError } from "../../errors.ts";
 import { declaresEnv, resolveEnv } from "../shared/credentials.ts";
 import { LABEL, splitList } from "../../compose/labels.ts";
 import { dumpStream, passwordKeys, runWithInput } from "../shared/exec.ts";
+import { firstTool, probe } from "../shared/ready.ts";
 
 /**
  * What MySQL and MariaDB share: both dump with mysqldump's options through whichever of
@@ -106,6 +107,15 @@ export async function resolveAccount(ctx: RunContext, env: FamilyEnv): Promise<A
   const user = await resolveEnv(ctx, env.user, { secret: false });
   const password = user === undefined ? undefined : await resolveEnv(ctx, env.password, { secret: true });
   return user !== undefined && password !== undefined ? { user, password } : { user: root };
+}
+
+/**
+ * `ping` over TCP: the images' init runs a `--skip-networking` temporary server first, so only the
+ * final server answers here. The admin tool exits 0 for a live server even when it refuses the
+ * (absent) password, which is all readiness asks.
+ */
+export function familyReady(ctx: RunContext): Promise<string | undefined> {
+  return probe(ctx, firstTool(["mariadb-admin", "mysqladmin"], ["--protocol=TCP", "--host=127.0.0.1", "--connect-timeout=5", "ping"]));
 }
 
 /** The label's databases, else the image's database variable; empty means all of them. */
