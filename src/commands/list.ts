@@ -53,7 +53,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps) => {
       if (opts.json) return deps.out(JSON.stringify(result, null, 2));
       const rows = result.sets.map((s) => [
         s.project, s.set, s.createdAt, s.complete ? (s.status ?? "ok") : `incomplete${s.problem ? ` (${s.problem})` : ""}`,
-        s.items.map((i) => i.service).join(",") || "-", formatBytes(s.items.reduce((n, i) => n + i.bytes, 0)),
+        [...new Set(s.items.map((i) => i.service))].join(",") || "-", formatBytes(s.items.reduce((n, i) => n + i.bytes, 0)),
       ]);
       deps.out(renderTable(["PROJECT", "SET", "CREATED", "STATUS", "SERVICES", "SIZE"], rows));
     });
