@@ -152,8 +152,9 @@ async function runOnce(ctx, db, c, name) {
   // cwd without a compose file: --app then finds the project by its containers' labels.
   const res = await run(argv, { measure: true, timeFile, env: ctx.cliEnv, cwd: ctx.tmp });
   const result = JSON.parse(res.stdout);
-  const item = result.items?.[0];
-  if (result.status !== "ok" || !item || item.status !== "ok") throw new Error(`sdbackup backup did not succeed: ${res.stdout}`);
+  // postgres stores one artifact per database (and one for globals): the seeded database is the largest.
+  const item = (result.items ?? []).reduce((a, b) => (b.bytes > (a?.bytes ?? -1) ? b : a), undefined);
+  if (result.status !== "ok" || !item || result.items.some((i) => i.status !== "ok")) throw new Error(`sdbackup backup did not succeed: ${res.stdout}`);
   const stored = statSync(path.join(out, ...item.key.split("/"))).size;
   if (stored !== item.bytes) throw new Error(`sdbackup reported ${item.bytes} bytes but stored ${stored}`);
   if (c.compression === "none" && !startsWith(path.join(out, ...item.key.split("/")), "PGDMP")) {

@@ -49,8 +49,9 @@ export async function resolveEncryption(
     ...splitList(env.SDBACKUP_AGE_RECIPIENTS?.replace(/\s+/g, ",")),
     ...(env.SDBACKUP_AGE_RECIPIENTS_FILE ? await recipientsIn([env.SDBACKUP_AGE_RECIPIENTS_FILE]) : []),
   ];
-  const global = checkRecipients([...fromFlags, ...fromEnv], fromFlags.length ? "--encrypt-to/--recipients-file" : "SDBACKUP_AGE_RECIPIENTS");
-  const labelled = new Map(services.map((s) => [s.name, checkRecipients(splitList(s.labels[LABEL.encryptTo]), `label ${LABEL.encryptTo} of ${s.name}`)]));
+  const global = await checkRecipients([...fromFlags, ...fromEnv], fromFlags.length ? "--encrypt-to/--recipients-file" : "SDBACKUP_AGE_RECIPIENTS");
+  const labelled = new Map<string, string[]>();
+  for (const s of services) labelled.set(s.name, await checkRecipients(splitList(s.labels[LABEL.encryptTo]), `label ${LABEL.encryptTo} of ${s.name}`));
   const wantsPassphrase = Boolean(opts.passphrase) || Boolean(env.SDBACKUP_PASSPHRASE_FILE);
   if (wantsPassphrase) {
     if (global.length || [...labelled.values()].some((r) => r.length)) {
@@ -84,7 +85,7 @@ async function recipientsIn(files: string[]): Promise<string[]> {
     const text = await readFile(file, "utf8").catch((cause: unknown) => {
       throw new ConfigError(`cannot read recipients file ${file}`, { cause });
     });
-    all.push(...checkRecipients(keyLines(text).map((l) => l.value), `recipients file ${file}`));
+    all.push(...await checkRecipients(keyLines(text).map((l) => l.value), `recipients file ${file}`));
   }
   return all;
 }

@@ -1,7 +1,8 @@
 // The age v1 header, written and checked by age-encryption: recipient stanzas, the header MAC and
 // the payload nonce. Only the boundary search and the payload key derivation are local.
 import { hkdfSync } from "node:crypto";
-import { Decrypter, Encrypter, type Identity, type Recipient } from "age-encryption";
+import type { Identity, Recipient } from "age-encryption";
+import { loadAge } from "./lib.ts";
 import { IntegrityError } from "../../errors.ts";
 
 const INTRO = "age-encryption.org/v1\n";
@@ -25,6 +26,7 @@ export async function newHeader(to: SealRecipients): Promise<{ prefix: Buffer; p
       return [];
     },
   };
+  const { Encrypter } = await loadAge();
   const e = new Encrypter();
   e.addRecipient(capture);
   if ("scrypt" in to) e.addRecipient(to.scrypt);
@@ -59,6 +61,7 @@ export function stanzaTypes(header: Buffer): string[] {
  * verify, or that the library cannot parse, is an IntegrityError.
  */
 export async function unwrapHeader(header: Buffer, identities: (string | Identity)[], what: string): Promise<Uint8Array | null> {
+  const { Decrypter } = await loadAge();
   const d = new Decrypter();
   for (const id of identities) d.addIdentity(id);
   try {

@@ -1,10 +1,10 @@
 // Keys in age's own file formats: recipients (`age1…` lines, as `age -R`) and identities
 // (`AGE-SECRET-KEY-1…` lines, as `age -i` and age-keygen write them), and the KeyRing that opens
 // headers. Messages name files and line numbers, never a line's content: it may be a secret.
-import { Encrypter } from "age-encryption";
 import { ConfigError } from "../../errors.ts";
 import { stanzaTypes, unwrapHeader } from "./header.ts";
 import { ScryptIdentity } from "./scrypt.ts";
+import { loadAge } from "./lib.ts";
 
 /** Lines of an age key file without blanks and `#` comments, with their line numbers. */
 export function keyLines(text: string): { line: number; value: string }[] {
@@ -12,7 +12,8 @@ export function keyLines(text: string): { line: number; value: string }[] {
 }
 
 /** Checks `age1…` recipients with the library; `from` says where they came from. */
-export function checkRecipients(recipients: string[], from: string): string[] {
+export async function checkRecipients(recipients: string[], from: string): Promise<string[]> {
+  const { Encrypter } = await loadAge();
   for (const r of recipients) {
     try {
       if (!r.startsWith("age1")) throw new Error("not age1");

@@ -3,7 +3,8 @@
 // derivation runs here, on Node's scrypt, because the library's pure-JS scrypt blocks the event
 // loop for seconds (stalling every other stream and Ctrl-C) while Node's runs on the thread pool.
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
-import { Stanza, type Identity, type Recipient } from "age-encryption";
+import type { Identity, Recipient, Stanza } from "age-encryption";
+import { loadAge } from "./lib.ts";
 
 const LABEL = "age-encryption.org/v1/scrypt";
 /** age's own default for new files. */
@@ -24,6 +25,7 @@ export class ScryptRecipient implements Recipient {
     const key = await derive(this.#passphrase, salt, this.#logN);
     const cipher = createCipheriv("chacha20-poly1305", key, Buffer.alloc(12), { authTagLength: 16 });
     const body = Buffer.concat([cipher.update(fileKey), cipher.final(), cipher.getAuthTag()]);
+    const { Stanza } = await loadAge();
     return [new Stanza(["scrypt", salt.toString("base64").replace(/=+$/, ""), String(this.#logN)], body)];
   }
 }
