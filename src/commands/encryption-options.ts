@@ -122,6 +122,8 @@ async function askHidden(question: string, signal: AbortSignal): Promise<string>
   process.stderr.write(question);
   const silent = new Writable({ write: (_chunk, _enc, done) => done() });
   const rl = createInterface({ input: process.stdin, output: silent, terminal: true });
+  // The terminal is raw while reading: pass Ctrl-C on as the signal main.ts handles (abort, exit 130).
+  rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
   try {
     return await rl.question("", { signal });
   } finally {
