@@ -12,9 +12,13 @@ import { EntryChecker, groupName, groupOf } from "./entry-check.ts";
  * API names entries after the path's basename, so entries are renamed on the way out and back in.
  */
 
-/** Streams the paths out of the container, one after the other, as one tar. */
+/**
+ * Streams the paths out of the container, one after the other, as one tar. Each entry is judged by
+ * the same rule restore applies (entry-check.ts): a volume restore would refuse fails its backup.
+ */
 export function packPaths(docker: DockerApi, id: string, paths: readonly string[], signal: AbortSignal): Readable {
   const pack = tar.pack();
+  const checker = new EntryChecker(paths);
   const run = async () => {
     for (const path of paths) {
       const archive = await docker.getArchive(id, path, { signal });
@@ -23,6 +27,12 @@ export function packPaths(docker: DockerApi, id: string, paths: readonly string[
       await eachEntry(archive, signal, async (header, body) => {
         header.name = rename(header.name, from, to);
         if (header.type === "link" && header.linkname) header.linkname = rename(header.linkname, from, to);
+        const problem = checker.check(header);
+        if (problem) {
+          throw new IntegrityError(`/${header.name.replace(/\/$/, "")} cannot be backed up: ${problem}, so restore would refuse this archive`, {
+            hint: "remove it from the volume, or list only other paths in simpledeploy.backup.paths",
+          });
+        }
         await writeEntry(pack, header, body);
       });
     }
