@@ -11,7 +11,8 @@ import { planItems } from "../core/project/plan.ts";
 import { runBackupPlan, type BackupResult } from "../core/backup/run-backup.ts";
 import { addEncryptOptions, resolveEncryption, type EncryptOptions } from "./encryption-options.ts";
 import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
-import { openTargetFlag } from "../targets/index.ts";
+import { openTargetFlags } from "../targets/index.ts";
+import { createFanOut } from "../core/backup/fan-out.ts";
 import { VERSION } from "../version.ts";
 import { LABEL, isTrue } from "../compose/labels.ts";
 import { parseElapsed } from "../runtime/duration.ts";
@@ -52,7 +53,9 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
   const consistent = Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent]));
   const items = planItems(project, containers, { only: opts.service ?? [], consistent, info: (m) => deps.log.info(m) });
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
-  const { target, display } = await openTargetFlag(opts.target, deps);
+  const opened = await openTargetFlags(opts.target, deps);
+  const target = opened.length === 1 ? opened[0]!.target : createFanOut(opened.map((o) => o.target));
+  const display = opened.map((o) => o.display).join(", ");
   if (opts.dryRun) {
     return {
       project: project.name, dryRun: true, target: display,
@@ -77,7 +80,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
-  addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd)))))
+  addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd), true))))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))
@@ -107,4 +110,5 @@ function printHuman(result: BackupResult | BackupPlanResult | NotDueResult, deps
   deps.out(renderTable(["SERVICE", "STRATEGY", "STATUS", "SIZE", "TIME"], result.items.map((i) => [
     i.service, i.strategy, i.status === "ok" ? "ok" : `failed: ${i.error ?? ""}`, i.bytes === null ? "-" : formatBytes(i.bytes), `${(i.durationMs / 1000).toFixed(1)}s`,
   ])));
+  for (const t of result.targets ?? []) if (t.status === "failed") deps.out(`target ${t.target} failed, the set is not on it: ${t.error ?? ""}`);
 }

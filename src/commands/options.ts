@@ -36,10 +36,13 @@ export function appOption(help: string): Option {
   return new Option("--app <name>", help).argParser(appName);
 }
 
-export function addTargetOption(cmd: Command): Command {
+/** `--target`; with `repeatable` (backup) every given target, joined by newlines for openTargetFlags. */
+export function addTargetOption(cmd: Command, repeatable = false): Command {
+  const single = nonEmpty("--target");
+  const help = "where sets live: a directory, file:///abs, s3://bucket/prefix or rclone:remote:path (default ./backups or SDBACKUP_TARGET)";
   return cmd.addOption(
-    new Option("--target <url>", "where sets live: a directory, file:///abs, s3://bucket/prefix or rclone:remote:path (default ./backups or SDBACKUP_TARGET)")
-      .argParser(nonEmpty("--target")),
+    new Option("--target <url>", repeatable ? `${help}; repeat to write the set to several targets at once` : help)
+      .argParser(repeatable ? (v: string, prev: string | undefined) => (prev ? `${prev}\n${single(v)}` : single(v)) : single),
   );
 }
 

@@ -33,7 +33,7 @@ const registry = buildRegistry(targetFactories);
  * (absolute, relative to `cwd`, or starting with `~/`) becomes a `file://` URL.
  */
 export function resolveTargetUrl(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
-  const raw = flag || env.SDBACKUP_TARGET || DEFAULT_TARGET;
+  const raw = targetList(flag, env)[0]!;
   if (schemeOf(raw) !== undefined) return raw;
   const home = env.HOME;
   const expanded = home && (raw === "~" || raw.startsWith("~/")) ? path.join(home, raw.slice(1)) : raw;
@@ -65,6 +65,18 @@ export async function openTargetFlag(flag: string | undefined, opts: { env: Node
   return { target, display: redactTarget(url) };
 }
 
+/**
+ * Every target of a backup to several at once (each resolved like {@link openTargetFlag}): repeated
+ * `--target` flags, else the whitespace-separated list in `SDBACKUP_TARGET` (URLs hold no spaces; a
+ * path with one needs a file:// URL with %20), else `./backups`. Other commands use the first.
+ */
+export async function openTargetFlags(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<OpenedTarget[]> {
+  const urls = targetList(flag, opts.env).map((raw) => resolveTargetUrl(raw, opts.env, opts.cwd));
+  const twice = urls.find((u, i) => urls.indexOf(u) !== i);
+  if (twice !== undefined) throw new ConfigError(`target ${redactTarget(twice)} is given twice`);
+  return Promise.all(urls.map((url) => openTargetFlag(url, opts)));
+}
+
 /** `url` without credentials, for logs and JSON; unknown schemes get a generic redaction. */
 export function redactTarget(url: string): string {
   const scheme = schemeOf(url);
@@ -73,6 +85,13 @@ export function redactTarget(url: string): string {
 }
 
 // --- internal ---
+
+/** Repeated `--target` flags arrive joined by newlines (see commands/options.ts). */
+function targetList(flag: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  if (flag) return flag.split("\n").filter((f) => f.trim() !== "");
+  const listed = (env.SDBACKUP_TARGET ?? "").split(/\s+/).filter(Boolean);
+  return listed.length ? listed : [DEFAULT_TARGET];
+}
 
 /**
  * `s3` for `s3://…`, `rclone` for `rclone:remote:path` (a registered scheme needs no `//`);

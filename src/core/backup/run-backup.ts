@@ -15,6 +15,8 @@ import { withHooks } from "../lifecycle/hooks.ts";
 import { expandParts, keepServicesWhole } from "./expand-parts.ts";
 import type { BackupResult, BackupRun } from "./types.ts";
 import { quiesce, type Downtime } from "../lifecycle/quiesce.ts";
+import { commitToEach } from "./commit-each.ts";
+import { isFanOut } from "./fan-out.ts";
 export type { BackupItemResult, BackupResult, BackupRun } from "./types.ts";
 
 /**
@@ -70,8 +72,13 @@ export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
     ...(run.consistent ? { consistent: true, stopped: downtime.map(({ service, container, downtimeMs }) => ({ service, container, downtimeMs })) } : {}),
   };
   try {
-    const key = await writeManifest(run.target, manifest, run.signal);
     const hookFailed = hooks.some((h) => h.status === "failed");
+    if (isFanOut(run.target)) {
+      const each = await commitToEach(run.target, manifest, ok.map((i) => i.key), run);
+      const someFailed = each.targets.some((t) => t.status === "failed");
+      return { ...summary(manifest.status === "partial" || hookFailed || someFailed ? "partial" : "ok", each.manifest), targets: each.targets };
+    }
+    const key = await writeManifest(run.target, manifest, run.signal);
     return summary(manifest.status === "partial" || hookFailed ? "partial" : "ok", key);
   } catch (err) {
     await discard(run, ok.map((i) => i.key));

@@ -59,6 +59,16 @@ export interface BackupResult {
   /** Containers stopped or paused for a consistent set, and for how long. */
   downtime: Downtime[];
   error?: string;
+  /** With several targets: each one's own commit (a failed one named with its error). */
+  targets?: TargetOutcome[];
   /** The compose loader's findings (unset variables …), also logged at the start of the run. */
   warnings?: string[];
+}
+
+/** One target of a backup to several: committed (with its manifest key) or failed. */
+export interface TargetOutcome {
+  target: string;
+  status: "ok" | "failed";
+  manifest: string | null;
+  error?: string;
 }
