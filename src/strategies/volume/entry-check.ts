@@ -1,5 +1,3 @@
-import type tar from "tar-stream";
-
 /**
  * What a volume archive may contain, judged entry by entry in archive order, the way extraction
  * will meet it: each name is resolved component by component against what the archive has
@@ -23,7 +21,7 @@ export class EntryChecker {
     this.groups = paths.map(groupName);
   }
 
-  check(header: Pick<tar.Header, "name" | "type" | "linkname">): string | undefined {
+  check(header: { name: string; type?: string | null; linkname?: string | null }): string | undefined {
     const type = header.type ?? "file";
     if (!ALLOWED.has(type)) return `${type} entries are not allowed`;
     const name = normalise(header.name);

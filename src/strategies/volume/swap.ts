@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import type { RunContext } from "../types.ts";
-import { errorMessage } from "../../errors.ts";
+import { errorMessage, throwIfAborted } from "../../errors.ts";
 import { critical } from "../../runtime/critical.ts";
 import { onMount, runHelper } from "../shared/lifecycle.ts";
 import { unpackToPaths, type Placement } from "./tar.ts";
@@ -79,6 +79,8 @@ export async function stageAndSwap(ctx: RunContext, input: Readable): Promise<vo
   };
   try {
     await unpackToPaths(input, paths, ctx.signal, place, (dir, archive) => ctx.docker.putArchive(ctx.container.id, dir, archive, { signal: ctx.signal }));
+    // An interrupt that came while the last bytes were written still means: no swap.
+    throwIfAborted(ctx.signal);
   } catch (err) {
     await removeStaging(ctx, id, staged);
     const left = direct.length ? `; ${direct.join(", ")} may be partly written` : "";
@@ -90,6 +92,10 @@ export async function stageAndSwap(ctx: RunContext, input: Readable): Promise<vo
   const fresh = { ...ctx, signal: AbortSignal.timeout(SWAP_TIMEOUT_MS) };
   await critical(() => runHelper(fresh, `swap the restored content into ${staged.join(", ")}`, SWAP_SCRIPT, [id, ...staged]));
   ctx.log.info(`${ctx.service.name}: swapped the restored content into ${staged.join(", ")}`);
+  if (ctx.signal.aborted) {
+    ctx.log.warn(`${ctx.service.name}: interrupted during the swap, which was completed: ${staged.join(", ")} hold the restored content`);
+    throw ctx.signal.reason;
+  }
 }
 
 // --- internal ---

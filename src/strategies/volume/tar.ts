@@ -136,6 +136,8 @@ async function eachEntry(input: Readable, signal: AbortSignal | undefined, fn: E
 function writeEntry(pack: tar.Pack, header: tar.Header, body: Readable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    // an abort destroys both ends; without listeners that error would crash the process (case 7)
+    sink.on("error", reject);
     body.on("error", reject);
     body.pipe(sink as unknown as Writable);
   });
