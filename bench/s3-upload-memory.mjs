@@ -1,11 +1,11 @@
 // Peak memory of one S3 upload of a generated stream of unknown length, against s3rver.
-//   npx node bench/s3-upload-memory.mjs [sizeMiB=300] [partSize=32MiB] [queueSize=2]
+//   npx node bench/s3-upload-memory.mjs [sizeMiB=300] [partSize=16MiB] [queueSize=2]
 // s3rver runs in a child process, so the RSS measured here is sdbackup's side only.
 import { Readable } from "node:stream";
 import { openTarget } from "../src/targets/index.ts";
 import { startS3rver } from "../test/helpers/s3rver.ts";
 
-const [sizeMiB = "300", partSize = "32MiB", queueSize = "2"] = process.argv.slice(2);
+const [sizeMiB = "300", partSize = "16MiB", queueSize = "2"] = process.argv.slice(2);
 const total = Number(sizeMiB) * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const template = Buffer.alloc(CHUNK, "sdbackup");

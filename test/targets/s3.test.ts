@@ -63,14 +63,27 @@ describe("s3 target specifics", { timeout: 60_000 }, () => {
   afterAll(() => server?.stop());
   const signal = new AbortController().signal;
 
-  it("refuses an object larger than partSize × maxParts and aborts its upload", async () => {
-    const url = `s3://${server.bucket}/big?endpoint=${server.endpoint}&partSize=5MiB&maxParts=2`;
+  it("refuses an object larger than its parts can hold and aborts its upload", async () => {
+    const url = `s3://${server.bucket}/big?endpoint=${server.endpoint}&partSize=5MiB&maxParts=2&growParts=false`;
     const t = await openTarget(url, { env: server.env, cwd: "/" });
     const body = Readable.from(Array.from({ length: 11 }, () => randomBytes(1024 * 1024)));
     const err = await t.put("x.bin", body, { signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetError);
     expect((err as TargetError).hint).toMatch(/partSize/);
     await expect(t.get("x.bin", { signal })).rejects.toMatchObject({ code: "E_NOT_FOUND" });
+    expect(await openUploads(url, server.env)).toEqual([]);
+  });
+
+  it("grows the part size: a 20-part cap takes a stream of more than 20 × the starting part size", async () => {
+    // The same schedule as a 1,000-part cap, scaled down: tiers of 2 parts, 5 MiB doubling.
+    const url = `s3://${server.bucket}/grow?endpoint=${server.endpoint}&partSize=5MiB&maxParts=20`;
+    const t = await openTarget(url, { env: server.env, cwd: "/" });
+    const data = randomBytes(21 * 5 * 1024 * 1024 + 123);
+    const chunks = Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+    expect(await t.put("big.bin", Readable.from(chunks), { signal })).toEqual({ bytes: data.length });
+    const back: Buffer[] = [];
+    for await (const c of await t.get("big.bin", { signal })) back.push(c as Buffer);
+    expect(Buffer.concat(back).equals(data)).toBe(true);
     expect(await openUploads(url, server.env)).toEqual([]);
   });
 

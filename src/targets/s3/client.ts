@@ -3,17 +3,15 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
-  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { addAbortListener } from "node:events";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TargetError, objectNotFound, throwIfAborted } from "../../errors.ts";
 import { assertValidKey, assertValidPrefix, joinKey } from "../shared/keys.ts";
 import type { S3Settings } from "./settings.ts";
+import { maxObjectSize, uploadStream, type UploadState } from "./multipart.ts";
 import type { ObjectInfo, Target } from "../types.ts";
 
 /** Connect, idle socket (no byte either way) and whole-request limits, per request (so per part). */
@@ -50,7 +48,7 @@ export function createS3Target(s: S3Settings): Target {
     try {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
     } catch (err) {
-      // lib-storage has usually aborted it already; a second abort finds nothing, which is fine.
+      // A store may have dropped it already; a second abort finds nothing, which is fine.
       if (!isNotFound(err) && (err as Error).name !== "NoSuchUpload") throw err;
     }
   }
@@ -64,7 +62,8 @@ export function createS3Target(s: S3Settings): Target {
       assertValidKey(key);
       throwIfAborted(signal);
       const Key = joinKey(s.prefix, key);
-      const limit = s.partSize * s.maxParts;
+      const plan = { partSize: s.partSize, maxParts: s.maxParts, growth: s.growParts };
+      const limit = maxObjectSize(plan);
       // Aborting `internal` stops the source, the in-flight part uploads and the pipeline; its
       // listeners die with it, so only the one listener on the caller's signal needs removing.
       const internal = new AbortController();
@@ -75,27 +74,21 @@ export function createS3Target(s: S3Settings): Target {
         transform(chunk: Buffer, _enc, done) {
           bytes += chunk.length;
           if (bytes <= limit) return done(null, chunk);
-          done(new TargetError(`${s.display}: ${key} is larger than partSize × maxParts (${limit} bytes)`, {
-            hint: "raise the part size with ?partSize= or SDBACKUP_S3_PART_SIZE",
+          done(new TargetError(`${s.display}: ${key} is larger than this target's ${s.maxParts} parts can hold (${limit} bytes)`, {
+            hint: "raise the starting part size with ?partSize= or SDBACKUP_S3_PART_SIZE",
           }));
         },
         // The first error that destroys the counter comes from the source (or the size limit);
-        // when lib-storage gives up reading, it destroys the counter without one.
+        // when the upload gives up reading, it destroys the counter without one.
         destroy(err, done) {
           if (err && sourceError === undefined) sourceError = err;
           done(err);
         },
       });
       const piped = pipeline(body, counter, { signal: internal.signal }).catch(() => {});
-      const upload = new Upload({
-        client: withAbortSignal(client, internal.signal),
-        params: { Bucket, Key, Body: counter, ContentType: "application/octet-stream" },
-        partSize: s.partSize,
-        queueSize: s.queueSize,
-        leavePartsOnError: false,
-      });
+      const state: UploadState = {};
       try {
-        await upload.done();
+        await uploadStream(client, { Bucket, Key }, counter, { plan, queueSize: s.queueSize, signal: internal.signal, state });
         await piped;
         return { bytes };
       } catch (err) {
@@ -103,7 +96,7 @@ export function createS3Target(s: S3Settings): Target {
         internal.abort();
         await piped;
         try {
-          await abortMultipart(Key, upload.uploadId);
+          await abortMultipart(Key, state.uploadId);
         } catch (abortErr) {
           throwIfAborted(signal);
           throw new TargetError(
@@ -166,21 +159,6 @@ export function createS3Target(s: S3Settings): Target {
 }
 
 // --- internal ---
-
-/**
- * lib-storage sends its requests without an abort signal, so aborting an Upload waits for every
- * in-flight part. This view of the client hands `signal` to the part uploads only: creating,
- * completing and aborting the multipart upload must still run, or an upload could be left behind.
- */
-function withAbortSignal(client: S3Client, signal: AbortSignal): S3Client {
-  const scoped = Object.create(client) as S3Client;
-  const send = (command: unknown, opts?: object) => {
-    const abortable = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
-    return client.send(command as PutObjectCommand, abortable ? { ...opts, abortSignal: signal } : opts);
-  };
-  scoped.send = send as S3Client["send"];
-  return scoped;
-}
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

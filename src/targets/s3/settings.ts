@@ -7,14 +7,11 @@ import { isSecretParam, stripCredentials } from "../shared/redact.ts";
  * Everything an S3 target needs, parsed from `s3://bucket/prefix?…` and the environment. Kept apart
  * from `client.ts` so that parsing and redaction never load the AWS SDK.
  *
- * Upload memory and the largest object are a trade-off, because lib-storage uses one fixed part
- * size and a stream's length is unknown up front. An object holds at most `partSize * maxParts`
- * bytes. An upload holds `queueSize` parts in flight plus the part being filled and lib-storage's
- * copy of it, about `(queueSize + 2) * partSize`, plus garbage not yet collected: measured peaks
- * (bench/s3-upload-memory.mjs, 300 MiB) are +160 MiB RSS for 16 MiB parts, +195 MiB for 32 MiB and
- * +365 MiB for 64 MiB, at queueSize 2. The default, 32 MiB parts and 2 in flight, allows objects
- * up to 312 GiB; larger dumps need `?partSize=` (or SDBACKUP_S3_PART_SIZE) raised. The part size
- * never grows mid-upload because some S3-compatible stores require equal part sizes.
+ * Uploads stream in parts whose size grows with the stream (s3/multipart.ts): memory is at most
+ * `(queueSize + 1) × the current part size`, 48 MiB at the start with the defaults (16 MiB parts,
+ * 2 in flight); 10,000 parts reach past 5 TiB. `?maxParts=1000` suits stores with a 1,000-part cap
+ * (about 1.3 TiB then), `?growParts=false` stores that need equal parts (objects then stop at
+ * `partSize × maxParts`).
  */
 export interface S3Settings {
   bucket: string;
@@ -29,12 +26,14 @@ export interface S3Settings {
   partSize: number;
   queueSize: number;
   maxParts: number;
+  /** Whether later parts get larger (see s3/multipart.ts); false for stores that need equal parts. */
+  growParts: boolean;
   /** The location without credentials. */
   display: string;
 }
 
 const MiB = 1024 * 1024;
-const PARAMS = ["endpoint", "region", "partSize", "queueSize", "maxParts"] as const;
+const PARAMS = ["endpoint", "region", "partSize", "queueSize", "maxParts", "growParts"] as const;
 type Param = (typeof PARAMS)[number];
 
 export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S3Settings> {
@@ -72,10 +71,12 @@ export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S
 
   const endpoint = query.get("endpoint") || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined) checkEndpoint(endpoint, bad);
-  const partSize = sizeSetting(query.get("partSize") ?? env.SDBACKUP_S3_PART_SIZE, 32 * MiB, "partSize", bad);
+  const partSize = sizeSetting(query.get("partSize") ?? env.SDBACKUP_S3_PART_SIZE, 16 * MiB, "partSize", bad);
   if (partSize < 5 * MiB || partSize > 5 * 1024 * MiB) throw bad("partSize must be between 5 MiB and 5 GiB");
   const queueSize = intSetting(query.get("queueSize") ?? env.SDBACKUP_S3_QUEUE_SIZE, 2, 1, 16, "queueSize", bad);
   const maxParts = intSetting(query.get("maxParts"), 10_000, 1, 10_000, "maxParts", bad);
+  const growText = query.get("growParts") ?? "true";
+  if (growText !== "true" && growText !== "false") throw bad("growParts must be true or false");
   const credentials = await readCredentials(env);
 
   const base = `s3://${bucket}${prefix ? `/${prefix}` : ""}`;
@@ -89,6 +90,7 @@ export async function parseS3Url(url: string, env: NodeJS.ProcessEnv): Promise<S
     partSize,
     queueSize,
     maxParts,
+    growParts: growText === "true",
     // checkEndpoint refused userinfo, so the endpoint is safe to show.
     display: endpoint !== undefined ? `${base}?endpoint=${endpoint}` : base,
   };

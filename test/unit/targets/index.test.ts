@@ -38,7 +38,7 @@ describe("openTarget", () => {
 describe("registry", () => {
   it("throws when a scheme is registered twice", () => {
     expect(() => buildRegistry([...targetFactories, targetFactories[0]!])).toThrow(InternalError);
-    expect([...buildRegistry(targetFactories).keys()]).toEqual(["file", "s3"]);
+    expect([...buildRegistry(targetFactories).keys()]).toEqual(["file", "s3", "rclone", "memory"]);
   });
 
   it("redacts credentials from any target URL", () => {

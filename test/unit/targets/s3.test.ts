@@ -24,9 +24,10 @@ describe("parseS3Url", () => {
       prefix: "some/prefix",
       region: "us-east-1",
       forcePathStyle: false,
-      partSize: 32 * MiB,
+      partSize: 16 * MiB,
       queueSize: 2,
       maxParts: 10_000,
+      growParts: true,
       display: "s3://my-bucket/some/prefix",
     });
   });

@@ -1,0 +1,97 @@
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+
+/**
+ * A streamed upload whose part size grows with the stream, so that an object of unknown length is
+ * never refused early and memory stays small for small objects. Parts come in ten tiers of
+ * `maxParts / 10` parts; each tier doubles the part size of the one before, up to S3's 5 GiB:
+ * with 10,000 parts starting at 16 MiB the last part ends beyond 5 TiB (S3's own object limit),
+ * with a 1,000-part cap at about 1.3 TiB. `growth: false` keeps every part equal (stores such as
+ * Cloudflare R2 require that). Memory: `queueSize` parts in flight plus the one being filled, i.e.
+ * at most `(queueSize + 1) × the current part size` (48 MiB at the start with the defaults).
+ */
+export interface PartPlan {
+  partSize: number;
+  maxParts: number;
+  growth: boolean;
+}
+
+const MAX_PART = 5 * 1024 * 1024 * 1024;
+const TIERS = 10;
+
+/** The size of part `index` (0-based). */
+export function partSizeFor(index: number, plan: PartPlan): number {
+  if (!plan.growth) return plan.partSize;
+  const tier = Math.min(TIERS - 1, Math.floor(index / Math.max(1, Math.floor(plan.maxParts / TIERS))));
+  return Math.min(MAX_PART, plan.partSize * 2 ** tier);
+}
+
+/** The largest object `plan` can hold. */
+export function maxObjectSize(plan: PartPlan): number {
+  let total = 0;
+  for (let i = 0; i < plan.maxParts; i++) total += partSizeFor(i, plan);
+  return total;
+}
+
+export interface UploadState {
+  uploadId?: string;
+}
+
+/**
+ * Uploads `body` to Bucket/Key: one PutObject when it fits in the first part, else a multipart
+ * upload with at most `queueSize` parts in flight. Rejects on the first failure; the caller aborts
+ * `state.uploadId` (Create/Complete are sent without the signal so that they are never cut short).
+ */
+export async function uploadStream(
+  client: S3Client,
+  target: { Bucket: string; Key: string },
+  body: AsyncIterable<Buffer>,
+  opts: { plan: PartPlan; queueSize: number; signal: AbortSignal; state: UploadState },
+): Promise<void> {
+  const { plan, signal, state } = opts;
+  const parts: { PartNumber: number; ETag: string }[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let pending: Buffer[] = [];
+  let size = 0;
+
+  const sendPart = async (data: Buffer) => {
+    state.uploadId ??= (await client.send(new CreateMultipartUploadCommand({ ...target, ContentType: "application/octet-stream" }))).UploadId;
+    const PartNumber = parts.length + inFlight.size + 1;
+    const task = client
+      .send(new UploadPartCommand({ ...target, UploadId: state.uploadId, PartNumber, Body: data, ContentLength: data.length }), { abortSignal: signal })
+      .then((out) => void parts.push({ PartNumber, ETag: out.ETag! }), (err: unknown) => void (failure ??= err))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    while (inFlight.size >= opts.queueSize) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+  };
+
+  for await (const chunk of body) {
+    pending.push(chunk);
+    size += chunk.length;
+    for (let want = partSizeFor(parts.length + inFlight.size, plan); size >= want; want = partSizeFor(parts.length + inFlight.size, plan)) {
+      const all = Buffer.concat(pending, size);
+      // Only the small remainder is copied, so the part's buffer is not kept alive by it.
+      const rest = Buffer.from(all.subarray(want));
+      pending = rest.length ? [rest] : [];
+      size = rest.length;
+      await sendPart(all.subarray(0, want));
+    }
+  }
+  const last = Buffer.concat(pending, size);
+  if (state.uploadId === undefined && inFlight.size === 0) {
+    await client.send(new PutObjectCommand({ ...target, Body: last, ContentLength: last.length, ContentType: "application/octet-stream" }), { abortSignal: signal });
+    return;
+  }
+  if (last.length > 0) await sendPart(last);
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  parts.sort((a, b) => a.PartNumber - b.PartNumber);
+  await client.send(new CompleteMultipartUploadCommand({ ...target, UploadId: state.uploadId, MultipartUpload: { Parts: parts } }));
+}
