@@ -10,8 +10,13 @@ import { assertValidKey, assertValidPrefix, joinKey } from "./shared/keys.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
 
-/** Temporary files of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */
+/**
+ * Temporary files of in-flight puts: `<name>.tmp-<16 hex>`. list() hides them while they may still
+ * be written; one untouched for {@link STALE_TMP_MS} was left by a killed run (SIGKILL) and is
+ * listed like any object, so its set shows as incomplete and prune removes it (issue 11 case 10).
+ */
 const TMP_FILE = /\.tmp-[0-9a-f]{16}$/;
+const STALE_TMP_MS = 3_600_000;
 /** Writes are batched to about this size so that small chunks from a dump do not become tiny writes. */
 const WRITE_BATCH = 1024 * 1024;
 
@@ -129,12 +134,13 @@ export function createLocalTarget(root: string): Target {
           const key = joinKey(dirKey, entry.name);
           if (entry.isDirectory()) {
             if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(key);
-          } else if (entry.isFile() && key.startsWith(prefix) && !TMP_FILE.test(entry.name)) {
+          } else if (entry.isFile() && key.startsWith(prefix)) {
             const info = await stat(pathFor(key)).catch((err: unknown) => {
               if (isMissing(err)) return undefined;
               throw fail("stat", key, err);
             });
-            if (info) yield { key, size: info.size, modified: info.mtime };
+            const live = TMP_FILE.test(entry.name) && Date.now() - (info?.mtimeMs ?? 0) < STALE_TMP_MS;
+            if (info && !live) yield { key, size: info.size, modified: info.mtime };
           }
         }
       }

@@ -57,6 +57,30 @@ describe("local target specifics", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("lists a tmp file untouched for an hour (a killed run's, issue 11 case 10) so that prune can remove it", async () => {
+    const dir = await tmpRoot();
+    try {
+      const { mkdir, utimes, writeFile } = await import("node:fs/promises");
+      await mkdir(path.join(dir, "app/set1"), { recursive: true });
+      const stale = path.join(dir, "app/set1/db.pgdump.zst.tmp-0123456789abcdef");
+      await writeFile(stale, "partial");
+      const t = createLocalTarget(dir);
+      const keys = async () => {
+        const listed: string[] = [];
+        for await (const o of t.list("app/", { signal })) listed.push(o.key);
+        return listed;
+      };
+      expect(await keys()).toEqual([]);
+      const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+      await utimes(stale, twoHoursAgo, twoHoursAgo);
+      expect(await keys()).toEqual(["app/set1/db.pgdump.zst.tmp-0123456789abcdef"]);
+      await t.remove("app/set1/db.pgdump.zst.tmp-0123456789abcdef", { signal });
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 async function walk(dir: string): Promise<string[]> {

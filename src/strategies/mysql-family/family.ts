@@ -202,6 +202,17 @@ const PROBE_SCRIPT =
   'for t in "$@"; do command -v "$t" >/dev/null 2>&1 || continue; ' +
   'printf "tool=%s\\nversion=%s\\nuid=%s\\ngid=%s\\n" "$t" "$("$t" --version 2>&1)" "$(id -u)" "$(id -g)"; exit 0; done; exit 127';
 const CLEANUP_TIMEOUT_MS = 15_000;
+/** Option files left by a killed run (SIGKILL, issue 11 case 11) older than this are removed. */
+const OPTION_FILE_PREFIX = ".sdbackup-opt-";
+const STALE_OPTION_FILE_S = 3600;
+const SWEEP_SCRIPT = `now=$(date +%s) || exit 0
+for f in /tmp/${OPTION_FILE_PREFIX}*.cnf; do
+  [ -f "$f" ] || continue
+  t=\${f#/tmp/${OPTION_FILE_PREFIX}}; t=\${t%%-*}
+  case $t in ''|*[!0-9]*) continue ;; esac
+  [ $((now - t)) -gt "$1" ] && rm -f -- "$f"
+done
+exit 0`;
 
 /** The first of `names` on the image's PATH. */
 async function findTool(ctx: RunContext, names: readonly string[]): Promise<Probe> {
@@ -224,7 +235,11 @@ async function findTool(ctx: RunContext, names: readonly string[]): Promise<Prob
 async function openSession(ctx: RunContext, account: Account, probe: Probe): Promise<Session> {
   const none = { file: {}, env: {}, close: async () => {} };
   if (account.password === undefined) return none;
-  const path = `/tmp/.sdbackup-${randomBytes(8).toString("hex")}.cnf`;
+  // Named with its creation time: a run killed before `close` leaves it, and the next one removes it.
+  const path = `/tmp/${OPTION_FILE_PREFIX}${Math.floor(Date.now() / 1000)}-${randomBytes(8).toString("hex")}.cnf`;
+  await ctx.docker.exec(ctx.container.id, ["sh", "-c", SWEEP_SCRIPT, "sh", String(STALE_OPTION_FILE_S)], { service: ctx.service.name, signal: ctx.signal }).catch((err: unknown) => {
+    if (ctx.signal.aborted) throw err;
+  });
   const pack = tar.pack();
   pack.entry({ name: path.slice("/tmp/".length), mode: 0o600, uid: probe.uid, gid: probe.gid }, optionFile(account.password));
   pack.finalize();

@@ -97,7 +97,11 @@ describe("backup and restore orchestration (fake engine)", () => {
     expect(Buffer.concat(await out.toArray()).toString()).toContain("Dump completed");
     const [file] = engine.files;
     expect(file).toMatchObject({ mode: 0o600, uid: 999, gid: 998, body: `[client]\npassword="${SECRET.replace('"', '\\"')}"\n` });
-    expect(engine.argvs[1]).toEqual(["mariadb-dump", `--defaults-extra-file=/tmp/${file!.name}`, "--user=root", ...COMMON, "--add-drop-database", "--databases", "appdb"]);
+    // the name carries its creation time; a sweep of stale ones (a killed run's) comes first
+    expect(file!.name).toMatch(/^\.sdbackup-opt-\d{10}-[0-9a-f]{16}\.cnf$/);
+    expect(engine.argvs[1]!.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(engine.argvs[1]![2]).toContain(".sdbackup-opt-");
+    expect(engine.argvs[2]).toEqual(["mariadb-dump", `--defaults-extra-file=/tmp/${file!.name}`, "--user=root", ...COMMON, "--add-drop-database", "--databases", "appdb"]);
     expect(engine.removed).toEqual([`/tmp/${file!.name}`]);
     for (const argv of engine.argvs) expect(argv.join(" ")).not.toContain(SECRET);
   });
@@ -116,7 +120,7 @@ describe("backup and restore orchestration (fake engine)", () => {
     const engine = fakeEngine({ tool: "mysql", version: "mysql  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)", failRestore: true });
     const c = ctx({ environment: { MYSQL_ROOT_PASSWORD: SECRET }, docker: engine.api });
     await expect(mysql.restore(c, Readable.from(["select 1;"]))).rejects.toThrow(/boom/);
-    expect(engine.argvs[1]!.slice(0, 3)).toEqual(["mysql", `--defaults-extra-file=/tmp/${engine.files[0]!.name}`, "--user=root"]);
+    expect(engine.argvs[2]!.slice(0, 3)).toEqual(["mysql", `--defaults-extra-file=/tmp/${engine.files[0]!.name}`, "--user=root"]);
     expect(engine.removed).toHaveLength(1);
   });
 
