@@ -56,16 +56,27 @@ export async function uploadStream(
   const { plan, signal, state } = opts;
   const parts: { PartNumber: number; ETag: string }[] = [];
   const inFlight = new Set<Promise<void>>();
+  // Part buffers are filled by copying chunks in, and reused once their upload is done: memory
+  // stays at (queueSize + 1) parts with no garbage to collect between them.
+  const pool: Buffer[] = [];
   let failure: unknown;
-  let pending: Buffer[] = [];
-  let size = 0;
+  const next = () => partSizeFor(parts.length + inFlight.size, plan);
+  const take = (size: number) => {
+    const reused = pool.pop();
+    return reused && reused.length === size ? reused : Buffer.allocUnsafe(size);
+  };
+  let fill = take(next());
+  let filled = 0;
 
-  const sendPart = async (data: Buffer) => {
+  const sendPart = async (data: Buffer, whole: Buffer) => {
     state.uploadId ??= (await client.send(new CreateMultipartUploadCommand({ ...target, ContentType: "application/octet-stream" }))).UploadId;
     const PartNumber = parts.length + inFlight.size + 1;
     const task = client
       .send(new UploadPartCommand({ ...target, UploadId: state.uploadId, PartNumber, Body: data, ContentLength: data.length }), { abortSignal: signal })
-      .then((out) => void parts.push({ PartNumber, ETag: out.ETag! }), (err: unknown) => void (failure ??= err))
+      .then((out) => {
+        parts.push({ PartNumber, ETag: out.ETag! });
+        pool.push(whole);
+      }, (err: unknown) => void (failure ??= err))
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
     while (inFlight.size >= opts.queueSize) await Promise.race(inFlight);
@@ -73,23 +84,23 @@ export async function uploadStream(
   };
 
   for await (const chunk of body) {
-    pending.push(chunk);
-    size += chunk.length;
-    for (let want = partSizeFor(parts.length + inFlight.size, plan); size >= want; want = partSizeFor(parts.length + inFlight.size, plan)) {
-      const all = Buffer.concat(pending, size);
-      // Only the small remainder is copied, so the part's buffer is not kept alive by it.
-      const rest = Buffer.from(all.subarray(want));
-      pending = rest.length ? [rest] : [];
-      size = rest.length;
-      await sendPart(all.subarray(0, want));
+    for (let off = 0; off < chunk.length; ) {
+      const n = chunk.copy(fill, filled, off);
+      off += n;
+      filled += n;
+      if (filled < fill.length) continue;
+      const full = fill;
+      await sendPart(full, full);
+      fill = take(next());
+      filled = 0;
     }
   }
-  const last = Buffer.concat(pending, size);
+  const last = fill.subarray(0, filled);
   if (state.uploadId === undefined && inFlight.size === 0) {
     await client.send(new PutObjectCommand({ ...target, Body: last, ContentLength: last.length, ContentType: "application/octet-stream" }), { abortSignal: signal });
     return;
   }
-  if (last.length > 0) await sendPart(last);
+  if (last.length > 0) await sendPart(last, fill);
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
   parts.sort((a, b) => a.PartNumber - b.PartNumber);
