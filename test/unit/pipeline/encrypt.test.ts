@@ -25,14 +25,15 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function seal(data: Buffer, spec: EncryptSpec): Promise<Buffer> {
   const enc = await createEncryptor(spec);
   const out = collect(enc);
-  await pipeline(Readable.from([data]), enc);
+  // Uneven pieces, as a compressor hands them out: chunks must be cut across writes.
+  await pipeline(Readable.from(Array.from({ length: Math.ceil(data.length / 3001) }, (_, i) => data.subarray(i * 3001, (i + 1) * 3001))), enc);
   return out;
 }
-function open(sealed: Buffer, keys: KeyRing, encryption: Encryption = { format: "age", recipients: ["age1x"] }): Promise<Buffer> {
+function open(sealed: Buffer, keys: KeyRing, encryption: Encryption = { format: "age", recipients: ["age1x"] }, piece = 7001): Promise<Buffer> {
   const dec = createDecryptor(keys, { key: "p/s/db.pgdump.zst.age", encryption });
   const out = collect(dec);
   // Small pieces: headers and chunks must be reassembled across writes.
-  const pieces = Array.from({ length: Math.ceil(sealed.length / 7001) }, (_, i) => sealed.subarray(i * 7001, (i + 1) * 7001));
+  const pieces = Array.from({ length: Math.ceil(sealed.length / piece) }, (_, i) => sealed.subarray(i * piece, (i + 1) * piece));
   return Promise.all([out, pipeline(Readable.from(pieces), dec)]).then(([b]) => b);
 }
 
@@ -48,6 +49,7 @@ describe.skipIf(skipAge)("age encryption (against the age CLI)", () => {
       await writeFile(path.join(dir, "ours.age"), sealed);
       expect(execFileSync("age", ["-d", "-i", key.file, path.join(dir, "ours.age")]).equals(data), `age -d, ${n} bytes`).toBe(true);
       expect((await open(sealed, keys)).equals(data)).toBe(true);
+      if (n === 65537) expect((await open(sealed, keys, undefined, 5)).equals(data), "5-byte pieces").toBe(true);
       await writeFile(path.join(dir, "plain"), data);
       execFileSync("age", ["-R", path.join(dir, "recipients.txt"), "-o", path.join(dir, "theirs.age"), path.join(dir, "plain")]);
       expect((await open(await readFile(path.join(dir, "theirs.age")), keys)).equals(data), `age -R, ${n} bytes`).toBe(true);
