@@ -75,6 +75,22 @@ describe("backup and restore commands over the fake engine", () => {
     expect(restored(fake)).toEqual([]);
   });
 
+  it("a failure mid-way: restore reports ok/failed/not-started and prints the command that finishes the rest", async () => {
+    const target = "memory://cmd-finish";
+    const media = { "/srv/media": await tarOf("media", "cover.jpg", "the media volume") };
+    const backup = await cli(["backup", "--target", target], media).run;
+    expect(backup.code, backup.stderr).toBe(0);
+    const set = JSON.parse(backup.stdout).set as string;
+    // On a volume, so the content is staged and swapped by a helper, which fails here.
+    const onVolume = containers.map((c) => ({ ...c, mounts: [{ type: "volume", name: `shop_${c.service}`, source: "", destination: `/srv/${c.service}`, rw: true }] }));
+    const fake = createFakeDocker({ containers: onVolume, archives: { ...archives, ...media }, exec: () => ({ exitCode: 1, stderr: "mv: cannot move: Permission denied" }) });
+    const restore = await sdbackupInProcess(["restore", "--target", target, "--yes"], { cwd, docker: async () => fake.api });
+    expect(restore.code, restore.stderr).toBe(1);
+    expect(restore.stdout).toMatch(/files\s+volume\s+failed: could not swap the restored content into \/srv\/files/);
+    expect(restore.stdout).toMatch(/media\s+volume\s+not started/);
+    expect(restore.stdout).toContain(`to restore the rest: sdbackup restore --set ${set} --service files --service media --target memory://cmd-finish --yes`);
+  });
+
   it("a corrupt artifact: restore exits 1 and touches no service", async () => {
     const target = "memory://cmd-corrupt";
     const media = { "/srv/media": await tarOf("media", "cover.jpg", "the media volume") };
