@@ -30,6 +30,8 @@ export async function runCli(argv: string[], deps: Deps, hooks: CliHooks = {}): 
   program.hook("preAction", (_program, action) => {
     given = action.opts();
     hooks.onOutputMode?.(outputMode(given));
+    // `--context` beats DOCKER_HOST, like the docker CLI's; the engine is connected to lazily, from deps.env.
+    if (typeof given.context === "string") deps.env.SDBACKUP_DOCKER_CONTEXT = given.context;
   });
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -28,7 +28,8 @@ export function addCommonOptions(cmd: Command, appHelp = "compose project name (
   return cmd
     .addOption(new Option("-f, --file <file>", "compose file (repeat to merge several)").argParser(nonEmptyList("--file")))
     .addOption(appOption(appHelp))
-    .addOption(new Option("--profile <name>", "compose profile to treat as active (repeatable; adds to COMPOSE_PROFILES)").argParser(nonEmptyList("--profile")));
+    .addOption(new Option("--profile <name>", "compose profile to treat as active (repeatable; adds to COMPOSE_PROFILES)").argParser(nonEmptyList("--profile")))
+    .addOption(new Option("--context <name>", "docker CLI context of the engine (default: DOCKER_HOST, else DOCKER_CONTEXT or the current context)").argParser(nonEmpty("--context")));
 }
 
 /** `--app` alone, for commands that read only the target; `help` says what it does there. */

@@ -7,6 +7,10 @@ import { inspectContainer, listContainers, pauseContainer, startContainer, stopC
 import { call, type Engine } from "./engine.ts";
 import { execBuffered, execStream } from "./exec.ts";
 import { listImageTags, runWithVolumesOf } from "./helper-container.ts";
+import { resolveContext } from "./context.ts";
+import { sshOptions } from "./ssh.ts";
+import { createTransport } from "./transport.ts";
+import { removeLabelled, startThrowaway } from "./throwaway.ts";
 import type { DockerApi } from "./types.ts";
 
 /** The newest Engine API version this code is written against; newer engines are asked for it. */
@@ -44,10 +48,13 @@ export function createApi(engine: Engine): DockerApi {
     inspect: (id, opts) => inspectContainer(engine, id, opts),
     execStream: (id, argv, opts) => execStream(engine, id, argv, opts),
     exec: (id, argv, opts) => execBuffered(engine, id, argv, opts),
+    dumpStream: createTransport(engine),
     getArchive: (id, path, opts) => getArchive(engine, id, path, opts),
     putArchive: (id, path, tar, opts) => putArchive(engine, id, path, tar, opts),
     runWithVolumesOf: (from, images, argv, opts) => runWithVolumesOf(engine, from, images, argv, opts),
     listImageTags: (opts) => listImageTags(engine, opts.signal),
+    startThrowaway: (spec, opts) => startThrowaway(engine, spec, opts.signal),
+    removeLabelled: (label, opts) => removeLabelled(engine, label, opts.signal),
     stop: (id, opts) => stopContainer(engine, id, opts),
     start: (id, opts) => startContainer(engine, id, opts),
     pause: (id, opts) => pauseContainer(engine, id, opts),
@@ -56,12 +63,16 @@ export function createApi(engine: Engine): DockerApi {
 }
 
 /**
- * Turns `DOCKER_HOST` (`unix:///path`, `tcp://host:port`) and, for TLS, `DOCKER_TLS_VERIFY` and
- * `DOCKER_CERT_PATH` into dockerode options. Every connection option is set explicitly because
- * dockerode would otherwise fill the gaps from `process.env`.
+ * Where the engine is: a docker CLI context named by `--context` (SDBACKUP_DOCKER_CONTEXT), else
+ * `DOCKER_HOST` (`unix:///path`, `tcp://host:port`, `ssh://user@host[:port]`), else `DOCKER_CONTEXT`
+ * or the CLI's current context, else the local socket; the docker CLI's own order. TLS comes from
+ * the context's material or `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`. Every connection option is set
+ * explicitly because dockerode would otherwise fill the gaps from `process.env`.
  */
 export function resolveEndpoint(env: NodeJS.ProcessEnv): Endpoint {
-  const raw = env.DOCKER_HOST?.trim() || "unix:///var/run/docker.sock";
+  const flagged = env.SDBACKUP_DOCKER_CONTEXT?.trim();
+  const context = flagged || !env.DOCKER_HOST?.trim() ? resolveContext(flagged, env) : undefined;
+  const raw = context?.host ?? (env.DOCKER_HOST?.trim() || "unix:///var/run/docker.sock");
   const none = { host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined };
   if (raw.startsWith("unix://")) {
     const socketPath = raw.slice("unix://".length) || "/var/run/docker.sock";
@@ -73,12 +84,19 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv): Endpoint {
   } catch {
     throw badHost(raw);
   }
-  if (!["tcp:", "http:", "https:"].includes(url.protocol) || !url.hostname) throw badHost(raw);
-  const tls = url.protocol === "https:" || Boolean(env.DOCKER_TLS_VERIFY) || url.port === "2376";
+  if (!["tcp:", "http:", "https:", "ssh:"].includes(url.protocol) || !url.hostname) throw badHost(raw);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (url.protocol === "ssh:") {
+    const port = Number(url.port || 22);
+    const username = decodeURIComponent(url.username) || env.USER || "root";
+    const options = { ...none, socketPath: undefined, protocol: "ssh", host, port, username, sshOptions: sshOptions(host, port, env) };
+    return { display: `ssh://${username}@${host}:${port}`, options: options as Dockerode.DockerOptions };
+  }
+  const tls = url.protocol === "https:" || Boolean(context?.tls) || (!context && Boolean(env.DOCKER_TLS_VERIFY)) || url.port === "2376";
   const port = url.port || (tls ? "2376" : "2375");
-  const display = `tcp://${url.hostname}:${port}`;
-  const options: Dockerode.DockerOptions = { ...none, socketPath: undefined, host: url.hostname, port, protocol: tls ? "https" : "http" };
-  if (tls) Object.assign(options, readCerts(env));
+  const display = `tcp://${host}:${port}`;
+  const options: Dockerode.DockerOptions = { ...none, socketPath: undefined, host, port, protocol: tls ? "https" : "http" };
+  if (tls) Object.assign(options, context?.tls ?? readCerts(env));
   return { display, options };
 }
 
@@ -119,6 +137,6 @@ function readCerts(env: NodeJS.ProcessEnv): Pick<Dockerode.DockerOptions, "ca" |
 
 function badHost(raw: string): DockerError {
   return new DockerError(`unsupported DOCKER_HOST ${JSON.stringify(raw)}`, {
-    hint: "use unix:///path/to/docker.sock or tcp://host:port",
+    hint: "use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host[:port]",
   });
 }

@@ -30,7 +30,8 @@ describe("resolveEndpoint", () => {
   });
 
   it("refuses what it cannot reach", () => {
-    expect(() => resolveEndpoint({ DOCKER_HOST: "ssh://me@host" })).toThrow(DockerError);
+    expect(() => resolveEndpoint({ DOCKER_HOST: "ssh://me@host", HOME: "/nonexistent" })).toThrow(/known_hosts/);
+    expect(() => resolveEndpoint({ DOCKER_HOST: "ftp://host" })).toThrow(DockerError);
     expect(() => resolveEndpoint({ DOCKER_HOST: "tcp://h:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/nonexistent" })).toThrow(/TLS certificates/);
   });
 });
