@@ -75,10 +75,17 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
   await checkKeys(run.target, run.items.map((i) => i.item), run.keys, run.signal);
   const servers = [...new Map(run.items.map(({ item, plan }) => [item.service, { service: item.service, strategy: plan.strategy, ctx: contextFor(run, item, plan) }])).values()];
   checkRunning(servers);
-  for (const { item, plan } of run.items) {
-    throwIfAborted(run.signal);
-    run.log.info(`${item.service}: verifying ${item.key}`);
-    await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }), run.keys, run.stallTimeoutMs);
+  const board = createProgressBoard(run.log);
+  try {
+    for (const { item, plan } of run.items) {
+      throwIfAborted(run.signal);
+      run.log.info(`${item.service}: verifying ${item.key}`);
+      const name = `${itemName(item)} (verify)`;
+      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, { paths: item.paths }), run.keys, run.stallTimeoutMs, board.track(name, item.bytes));
+      board.done(name);
+    }
+  } finally {
+    board.stop();
   }
   await waitReady(servers, run.waitMs ?? 60_000, run.signal, run.log);
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
@@ -106,7 +113,7 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
       results.push({ ...base, status: "not-started", durationMs: 0 });
       continue;
     }
-    const name = item.part ? `${item.service}/${item.part.name}` : item.service;
+    const name = itemName(item);
     const t0 = performance.now();
     try {
       throwIfAborted(run.signal);
@@ -135,4 +142,9 @@ function contextFor(run: RestoreRun, item: ManifestItem, plan: PlanItem): RunCon
     detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
     ...(item.part ? { part: item.part } : {}),
   };
+}
+
+/** `db/appdb` for a part, else the service: what a progress line calls an artifact. */
+function itemName(item: ManifestItem): string {
+  return item.part ? `${item.service}/${item.part.name}` : item.service;
 }
