@@ -43,6 +43,8 @@ export interface RestorePlanResult {
   set: string;
   dryRun: true;
   items: { service: string; strategy: string; key: string; container: string | null }[];
+  /** As in a real run: services of the project this set lacks (the run would exit 3). */
+  missing?: { service: string; heldBy: string | null }[];
 }
 
 export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (question: string) => Promise<boolean>): Promise<RestoreResult | RestorePlanResult> {
@@ -65,6 +67,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
     return {
       project: project.name, set: manifest.set, dryRun: true,
       items: chosen.map((i) => ({ service: i.service, strategy: i.strategy, key: i.key, container: containerFor(i.service, containers)?.name ?? null })),
+      ...(coverage.missing.length ? { missing: coverage.missing } : {}),
     };
   }
   // Today's detection, not the set's word, says which paths are the service's (core/restore/check-paths.ts).
@@ -120,6 +123,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
       else if ("dryRun" in result) {
         deps.out(`would restore set ${result.set} of project ${result.project}:`);
         deps.out(renderTable(["SERVICE", "STRATEGY", "CONTAINER", "ARTIFACT"], result.items.map((i) => [i.service, i.strategy, i.container ?? "(none)", i.key])));
+        for (const m of result.missing ?? []) deps.out(missingLine(m, result.set));
       } else {
         deps.out(`set ${result.set}: ${result.status}`);
         deps.out(renderTable(["SERVICE", "STRATEGY", "STATUS"], result.items.map((i) => [i.service, i.strategy, i.status === "failed" ? `failed: ${i.error ?? ""}` : i.status.replace("-", " ")])));

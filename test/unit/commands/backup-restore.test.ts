@@ -48,6 +48,10 @@ describe("backup and restore commands over the fake engine", () => {
     const list = await cli(["list", "--target", target]).run;
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).sets).toMatchObject([{ status: "partial" }]);
+    const dry = await cli(["restore", "--target", target, "--set", JSON.parse(backup.stdout).set, "--dry-run"]).run;
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, items: [{ service: "files" }], missing: [{ service: "media", heldBy: null }] });
+    expect(dry.stderr).toContain("media: not in set");
   });
 
   it("restore puts each service's own files back, after a full backup", async () => {
