@@ -139,8 +139,9 @@ function makeBlob() {
     useSnapshot: false,
     // docker-modem parses tcp:// and ssh:// DOCKER_HOST addresses with url.parse(), which makes
     // Node 24 print a DEP0169 deprecation warning on every such run; the warning is not actionable
-    // for sdbackup's users.
-    execArgv: ["--disable-warning=DEP0169", "--max-semi-space-size=1"],
+    // for sdbackup's users. For ssh:// it also builds an `ssh:host:port` URL for url.resolve()
+    // (DEP0170, equally harmless: the request itself goes through the ssh agent).
+    execArgv: ["--disable-warning=DEP0169", "--disable-warning=DEP0170", "--max-semi-space-size=1"],
   };
   writeFileSync(files.seaConfig, JSON.stringify(config, null, 2) + "\n");
   run(process.execPath, ["--experimental-sea-config", files.seaConfig]);
