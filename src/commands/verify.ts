@@ -12,6 +12,8 @@ import { addDecryptOptions, resolveKeyRing, type DecryptOptions } from "./encryp
 import { parseSetFlag } from "../manifest/select.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
+import { printDrill, runVerifyDrill } from "./verify-drill.ts";
+import { collect } from "./options.ts";
 
 export interface VerifyOptions extends DecryptOptions {
   app?: string;
@@ -20,6 +22,9 @@ export interface VerifyOptions extends DecryptOptions {
   set?: string;
   target?: string;
   json?: boolean;
+  /** Restore drill (`--restore-test`), with `--image SERVICE=IMAGE` overrides. */
+  restoreTest?: boolean;
+  image?: string[];
 }
 
 /** Checks sets against their manifests without Docker: the target alone is read. */
@@ -41,7 +46,18 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"), "compose project (needed when the target holds several); default: the project in this directory"))))
     .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
+    .option("--restore-test", "restore drill: restore each artifact into a throwaway container and compare with the backup's inventory")
+    .option("--image <service=image>", "with --restore-test: image for a service's throwaway server (repeatable)", collect)
     .action(async (opts: VerifyOptions & ReportOptions) => {
+      if (opts.restoreTest) {
+        const drill = await reported("verify", opts, deps, (d) => runVerifyDrill(opts, d));
+        for (const i of drill.items) for (const r of i.reasons) deps.log.error(`${drill.project}/${drill.set} ${i.service}${i.part ? `/${i.part}` : ""}: ${r}`);
+        if (opts.json) deps.out(JSON.stringify(drill, null, 2));
+        else printDrill(drill, deps);
+        if (drill.status !== "proven") setExit(ExitCode.failed);
+        return;
+      }
+      if (opts.image?.length) throw new ConfigError("--image needs --restore-test");
       const result = await reported("verify", opts, deps, (d) => runVerify(opts, d));
       for (const s of result.sets) {
         if (s.problem) deps.log.error(`${s.project}/${s.set}: ${s.problem}`);

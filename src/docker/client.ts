@@ -54,7 +54,7 @@ export function createApi(engine: Engine): DockerApi {
     runWithVolumesOf: (from, images, argv, opts) => runWithVolumesOf(engine, from, images, argv, opts),
     listImageTags: (opts) => listImageTags(engine, opts.signal),
     startThrowaway: (spec, opts) => startThrowaway(engine, spec, opts.signal),
-    removeLabelled: (label, opts) => removeLabelled(engine, label, opts.signal),
+    removeLabelled: (label, opts) => removeLabelled(engine, label, opts.signal, opts.which),
     stop: (id, opts) => stopContainer(engine, id, opts),
     start: (id, opts) => startContainer(engine, id, opts),
     pause: (id, opts) => pauseContainer(engine, id, opts),

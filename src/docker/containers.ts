@@ -90,7 +90,7 @@ function conflict(err: unknown, message: RegExp): boolean {
   return (status === 409 || status === 500) && message.test(engineMessage(err));
 }
 
-function summary(id: string, name: string, image: string, state: string, labels: Record<string, string>): ContainerSummary {
+export function summary(id: string, name: string, image: string, state: string, labels: Record<string, string>): ContainerSummary {
   const s: ContainerSummary = { id, name: name.replace(/^\//, ""), image, state, labels };
   const service = labels[SERVICE_LABEL];
   const project = labels[PROJECT_LABEL];

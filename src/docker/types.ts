@@ -66,6 +66,13 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ThrowawaySpec {
+  image: string;
+  /** Handed to the entrypoint only (a drill's fresh password, say): never printed. */
+  env: Record<string, string>;
+  labels: Record<string, string>;
+}
+
 export interface DockerApi {
   /** Containers (running or not) whose labels include every `label=value` given. */
   listContainers(labels: Record<string, string>, opts: { signal: AbortSignal }): Promise<ContainerSummary[]>;
@@ -94,6 +101,13 @@ export interface DockerApi {
    * Tries `images` in order until one can run `argv`; the container MUST be removed afterwards.
    */
   runWithVolumesOf(volumesFrom: string, images: readonly string[], argv: string[], opts: { signal: AbortSignal }): Promise<ExecResult & { image: string }>;
+  /**
+   * Starts a throwaway container (restore drills): the image's own entrypoint, `env`, `labels`, no
+   * published ports and no network but loopback. Returns its id; the caller removes it.
+   */
+  startThrowaway(spec: ThrowawaySpec, opts: { signal: AbortSignal }): Promise<string>;
+  /** Force-removes the containers labelled `label` (`key` or `key=value`) that `which` picks (default all), anonymous volumes included; how many. */
+  removeLabelled(label: string, opts: { signal: AbortSignal; which?: (c: ContainerSummary) => boolean }): Promise<number>;
   /** `repo:tag` of every local image. */
   listImageTags(opts: { signal: AbortSignal }): Promise<string[]>;
 

@@ -33,8 +33,23 @@ export interface ManifestItem {
   paths: string[];
   /** Which part of the service this artifact is (postgres: globals, or one database); absent for whole-service artifacts. */
   part?: { kind: "globals" | "database"; name: string; owner?: string };
+  /** What the backup saw (tables and rows, keys, files), for restore drills; absent in older sets. */
+  inventory?: Inventory;
   startedAt: string;
   durationMs: number;
+}
+
+/**
+ * A count per thing a restore must bring back: `schema.table` rows, `db0` keys, `files`/`bytes`;
+ * `digest` fingerprints what counts cannot (a volume's sorted path list). `exact` says the data
+ * could not change while it was taken (an idle or stopped service), so a drill must match it exactly.
+ */
+export interface Inventory {
+  counts: Record<string, number>;
+  digest?: string;
+  exact?: boolean;
+  /** How it was taken, in a few words ("row counts before the dump"). */
+  how?: string;
 }
 
 export interface FailedItem {

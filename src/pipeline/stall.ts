@@ -39,3 +39,36 @@ export function stallGuard(ms: number, error: (ms: number) => Error): Transform 
   };
   return guard;
 }
+
+/**
+ * A child of `parent` for one item's work, so a stall can cancel that item alone; `dispose` drops
+ * the link (call it when the item settles, or the parent keeps a listener per item).
+ */
+export function childController(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
+  const controller = new AbortController();
+  if (parent.aborted) controller.abort(parent.reason);
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener("abort", onAbort, { once: true });
+  return { controller, dispose: () => parent.removeEventListener("abort", onAbort) };
+}
+
+/**
+ * `start()` (a strategy opening its dump stream) bounded by the stall timeout: some transports
+ * wait for the dump's first bytes before they hand the stream over, and a wedged database sends
+ * none. On timeout `controller` is aborted with the error, which ends the work in the container.
+ */
+export async function startWithin<T>(ms: number, error: (ms: number) => Error, controller: AbortController, start: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = error(ms);
+      controller.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    return await Promise.race([start(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,6 +2,7 @@ import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
 import { backupFamily, familyReady, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
 import { repoMatcher } from "./shared/image-match.ts";
+import { familyInventory } from "./mysql-family/inventory.ts";
 
 /** The official `mariadb` image reads MARIADB_* first and the MYSQL_* names as aliases; bitnami the same. */
 const ENV: FamilyEnv = {
@@ -31,5 +32,7 @@ export const mariadb = {
   ready: familyReady,
   backup: (ctx) => backupFamily(ctx, ENV),
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),
+  inventory: (ctx) => familyInventory(ctx, ENV),
+  drill: { env: (password) => ({ MARIADB_ROOT_PASSWORD: password }) },
   validate: (input) => validateDump(input),
 } satisfies Strategy;

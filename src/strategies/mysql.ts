@@ -2,6 +2,7 @@ import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
 import { backupFamily, familyReady, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
 import { repoMatcher } from "./shared/image-match.ts";
+import { familyInventory } from "./mysql-family/inventory.ts";
 
 /** The official `mysql` image's variables; Percona and bitnami/mysql read the same names. */
 const ENV: FamilyEnv = {
@@ -31,5 +32,7 @@ export const mysql = {
   ready: familyReady,
   backup: (ctx) => backupFamily(ctx, ENV),
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),
+  inventory: (ctx) => familyInventory(ctx, ENV),
+  drill: { env: (password) => ({ MYSQL_ROOT_PASSWORD: password }) },
   validate: (input) => validateDump(input),
 } satisfies Strategy;

@@ -10,6 +10,7 @@ import { labelOf } from "./shared/lifecycle.ts";
 import { createMissingRoles, GLOBALS_HEADER } from "./postgres/globals.ts";
 import { isSuperuser, listParts } from "./postgres/parts.ts";
 import { dbArg, literal, runSql, type PgConnection } from "./postgres/sql.ts";
+import { databaseInventory } from "./postgres/inventory.ts";
 
 const USER_KEYS = ["POSTGRES_USER", "POSTGRESQL_USERNAME", "POSTGRESQL_USER"] as const;
 const DB_KEYS = ["POSTGRES_DB", "POSTGRESQL_DATABASE"] as const;
@@ -48,6 +49,15 @@ export const postgres = {
   // Over TCP: the image's init runs a socket-only temporary server first, then restarts; only the
   // final server listens on the network (PGPORT, when the container sets it, reaches pg_isready too).
   ready: (ctx) => probe(ctx, ["pg_isready", "--host", "127.0.0.1"]),
+
+  // Roles are not counted: a drill's server has its own superuser and the image's defaults.
+  async inventory(ctx) {
+    const conn = await connect(ctx);
+    if (ctx.part?.kind === "globals") return { counts: {} };
+    return databaseInventory(ctx, conn, ctx.part?.name ?? (await legacyDatabase(ctx, conn)));
+  },
+
+  drill: { env: (password) => ({ POSTGRES_PASSWORD: password }) },
 
   async backup(ctx) {
     const conn = await connect(ctx);

@@ -4,7 +4,7 @@ import { StrategyError } from "../errors.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { openContainerFile, putContainerFile, readSpooled, spoolDir, spoolTo, statPath } from "./shared/container-file.ts";
 import { onMount, runHelper, withStopped } from "./shared/lifecycle.ts";
-import { redisConnection, type RedisConnection } from "./redis/cli.ts";
+import { info, redisConnection, type RedisConnection } from "./redis/cli.ts";
 import { readLayout, type RedisLayout } from "./redis/layout.ts";
 import { freshSnapshot, waitForRedis } from "./redis/save.ts";
 import { checkRdb } from "./redis/rdb-check.ts";
@@ -36,6 +36,16 @@ export const redis = {
   },
 
   ready: redisReady,
+
+  // INFO keyspace: `db0:keys=12,expires=0,…` per non-empty logical database, right before BGSAVE.
+  async inventory(ctx) {
+    const keyspace = await info(ctx, await redisConnection(ctx), "keyspace");
+    const counts: Record<string, number> = {};
+    for (const [db, value] of Object.entries(keyspace)) counts[db] = Number(/keys=(\d+)/.exec(value)?.[1] ?? 0);
+    return { counts, how: "keys per database (INFO keyspace) right before BGSAVE" };
+  },
+
+  drill: { env: () => ({}) },
 
   async backup(ctx) {
     const conn = await redisConnection(ctx);

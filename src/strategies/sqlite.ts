@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import type { RunContext, Strategy } from "./types.ts";
+import { sqliteInventory } from "./sqlite/inventory.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { StrategyError } from "../errors.ts";
 import { onlineBackup, pausedCopy } from "./sqlite/backup.ts";
@@ -56,6 +57,8 @@ export const sqlite = {
   },
 
   validate: async (input, detection) => void (await readSqliteTar(input, detection.paths)),
+  // From the archived copy, on the stream as backup writes it and again in drills (no container).
+  inventoryOf: (input, detection) => sqliteInventory(input, detection.paths),
 } satisfies Strategy;
 
 // --- internal ---

@@ -2,6 +2,8 @@ import type { Readable } from "node:stream";
 import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
+import type { Inventory } from "../manifest/schema.ts";
+export type { Inventory };
 
 /**
  * Why a service got its strategy: a label, its image name, a server-side environment variable
@@ -120,6 +122,25 @@ export interface Strategy {
    * client tool or a refused password. Absent for strategies that need no server (volume, sqlite).
    */
   ready?(ctx: RunContext): Promise<string | undefined>;
+  /**
+   * Optional: what the data holds now (tables and row counts, keys per database), recorded in the
+   * manifest at backup time (right before `backup`, per part) and taken again by restore drills.
+   * It MUST be a pure read (no data, schema or setting changed), MUST honour `ctx.signal`, and
+   * SHOULD be bounded (one query or command per table at most).
+   */
+  inventory?(ctx: RunContext): Promise<Inventory>;
+  /**
+   * Optional, for kinds whose artifact says everything without a server (volume, sqlite): the
+   * inventory read from an uncompressed artifact. Used on the stream as backup writes it and by
+   * drills. MUST consume `input` entirely and MUST NOT touch anything but private temp files.
+   */
+  inventoryOf?(input: Readable, detection: Pick<Detection, "paths">): Promise<Inventory>;
+  /**
+   * Optional: how `verify --restore-test` starts a throwaway server of this kind from the recorded
+   * image: the environment its entrypoint needs to initialise, given a fresh password generated
+   * for that server (never the live service's secrets).
+   */
+  readonly drill?: { env(password: string): Record<string, string> };
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**

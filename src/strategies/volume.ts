@@ -4,6 +4,7 @@ import { StrategyError } from "../errors.ts";
 import { labelOf, withStopped } from "./shared/lifecycle.ts";
 import { packPaths, validateVolumeTar } from "./volume/tar.ts";
 import { stageAndSwap } from "./volume/swap.ts";
+import { tarInventory } from "./volume/inventory.ts";
 
 /**
  * Files of named volumes (or labelled paths) as one tar through the archive API: no shell or tar
@@ -39,4 +40,6 @@ export const volume = {
   },
 
   validate: (input, detection) => validateVolumeTar(input, detection.paths),
+  // The archive is the inventory: backup reads it as it is written, drills read the stored one.
+  inventoryOf: (input) => tarInventory(input),
 } satisfies Strategy;

@@ -173,6 +173,11 @@ export function createFakeDocker(opts: FakeDockerOptions = {}): FakeDocker {
       puts.push({ id, path, data: await collect(tar) });
     },
     listImageTags: async () => [...(opts.images ?? [])],
+    // Drills are exercised against the real engine (test/strategies/conformance.ts).
+    startThrowaway: async () => {
+      throw new DockerError("the fake engine starts no throwaway containers");
+    },
+    removeLabelled: async () => 0,
     stop: (id, { signal }) => lifecycle("stop", id, signal, (c) => ((c.running = false), (c.paused = false))),
     start: (id, { signal }) => lifecycle("start", id, signal, (c) => (c.running = true)),
     pause: (id, { signal }) => lifecycle("pause", id, signal, (c) => (c.paused = true)),

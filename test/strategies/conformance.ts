@@ -92,6 +92,20 @@ export function describeStrategy(fx: StrategyFixture): void {
       expect(await fx.snapshot(stack)).toBe(original);
     }, 240_000);
 
+    it("restore drill: verify --restore-test proves a fresh set (exit 0) and leaves no container", async () => {
+      const backup = await cli(["backup", "--service", fx.service]);
+      expect(backup.code, backup.stderr).toBe(0);
+      const drill = await cli(["verify", "--restore-test"]);
+      expect(drill.code, drill.stderr).toBe(0);
+      const doc = JSON.parse(drill.stdout) as { status: string; items: { comparison: string; status: string }[] };
+      expect(doc.status).toBe("proven");
+      expect(doc.items.length).toBeGreaterThan(0);
+      // every strategy records an inventory now, so each artifact is compared, not just restored
+      expect(doc.items.filter((i) => i.comparison === "unavailable")).toEqual([]);
+      const docker = await connect(process.env, AbortSignal.timeout(30_000));
+      expect(await docker.listContainers({ "sdbackup.drill.service": fx.service }, { signal: AbortSignal.timeout(10_000) })).toEqual([]);
+    }, 300_000);
+
     if (fx.breakRestore) {
       const title = fx.fixRestore ? "a restore that fails part-way exits 1; fixed, a second restore brings the backup back" : "a restore that fails exits 1 and leaves the data as it was";
       it(title, async () => {

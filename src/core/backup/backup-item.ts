@@ -5,7 +5,7 @@ import { createCompressor, extFor } from "../../pipeline/compress.ts";
 import { AGE_EXT, createEncryptor, describeEncryption } from "../../pipeline/encrypt.ts";
 import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
 import { storeArtifact } from "./store-artifact.ts";
-import { DEFAULT_STALL_MS, stallGuard } from "../../pipeline/stall.ts";
+import { DEFAULT_STALL_MS, childController, stallGuard, startWithin } from "../../pipeline/stall.ts";
 import { formatElapsed } from "../../runtime/duration.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import type { ProgressBoard } from "../../ui/progress.ts";
@@ -27,21 +27,25 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
   const part = item.part;
   const label = part ? `${name}/${part.name}` : name;
   const key = artifactKey(run.project, set, part ? partArtifactName(name, part) : name, part?.ext ?? item.strategy.ext, extFor(run.compression) + (seal ? AGE_EXT : ""));
+  // The item's own signal: a stall ends this item's work in the container, not the run.
+  const stall = childController(run.signal);
   try {
     throwIfAborted(run.signal);
     const container = item.container;
     if (!container) throw new StrategyError(`service ${name} has no container; start the project first`);
     if (item.strategy.needsRunning && !container.running) throw new StrategyError(`service ${name} is not running (${container.state})`);
     run.log.info(`${label}: ${item.strategy.name} backup started`);
+    const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
+    const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
     const ctx = {
       docker: run.docker, service: item.service, container, detection: item.detection,
-      secrets: createSecretRegistry(), isDatabaseImage, signal: run.signal, log: run.log, ...(part ? { part } : {}),
+      secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
-    const source = await item.strategy.backup(ctx);
-    const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
-    const transforms = [stallGuard(run.stallTimeoutMs ?? DEFAULT_STALL_MS, stalled), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
+    // Everything before the first byte is bounded too: some transports wait for it.
+    const source = await startWithin(stallMs, stalled, stall.controller, () => item.strategy.backup(ctx));
+    const transforms = [stallGuard(stallMs, stalled), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
@@ -56,6 +60,8 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     if (!run.signal.aborted) run.log.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
     const failedPart = part ? { part: part.name } : {};
     return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0), ...failedPart };
+  } finally {
+    stall.dispose();
   }
 }
 

@@ -5,6 +5,7 @@ import type { BackupResult } from "../backup/types.ts";
 import type { PruneResult } from "../retention/run-prune.ts";
 import type { RestoreResult } from "../restore/run-restore.ts";
 import type { VerifyResult } from "../verify/run-verify.ts";
+import type { DrillResult } from "../verify/run-drill.ts";
 
 export interface RunSummary {
   status: RunStatus;
@@ -35,6 +36,12 @@ export function summarize(command: RunCommand, result: unknown): RunSummary {
       return done(x.status === "ok" || x.status === "partial" ? x.status : "failed", x.items.map((i) => ({ service: i.service, ok: i.status === "ok", durationMs: i.durationMs })), problems);
     }
     case "verify": {
+      if (typeof result === "object" && result !== null && "leftoversRemoved" in result) {
+        // a restore drill (verify --restore-test)
+        const d = result as DrillResult;
+        const problems = d.items.flatMap((i) => i.reasons.map((r) => `${d.project}/${d.set} ${i.service}: ${r}`));
+        return { ...done(d.status === "proven" ? "ok" : "failed", d.items.map((i) => ({ service: i.service, ok: i.status === "proven" })), problems), project: d.project };
+      }
       const v = result as VerifyResult;
       const byService = new Map<string, boolean>();
       const problems: string[] = [];

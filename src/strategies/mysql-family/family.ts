@@ -195,8 +195,8 @@ export async function validateDump(input: Readable): Promise<void> {
 // --- internal ---
 
 /** The tool found, its `--version` line and the exec user's ids (the option file's owner). */
-type Probe = { tool: string; version: string; uid: number; gid: number };
-type Session = { file: { optionFile?: string }; env: Record<string, string>; close(): Promise<void> };
+export type Probe = { tool: string; version: string; uid: number; gid: number };
+export type Session = { file: { optionFile?: string }; env: Record<string, string>; close(): Promise<void> };
 
 const PROBE_SCRIPT =
   'for t in "$@"; do command -v "$t" >/dev/null 2>&1 || continue; ' +
@@ -215,7 +215,7 @@ done
 exit 0`;
 
 /** The first of `names` on the image's PATH. */
-async function findTool(ctx: RunContext, names: readonly string[]): Promise<Probe> {
+export async function findTool(ctx: RunContext, names: readonly string[]): Promise<Probe> {
   const r = await ctx.docker.exec(ctx.container.id, ["sh", "-c", PROBE_SCRIPT, "sh", ...names], {
     secrets: ctx.secrets.values(), service: ctx.service.name, signal: ctx.signal,
   });
@@ -232,7 +232,7 @@ async function findTool(ctx: RunContext, names: readonly string[]): Promise<Prob
 }
 
 /** Puts the password where the client reads it; `close` removes it and never throws. */
-async function openSession(ctx: RunContext, account: Account, probe: Probe): Promise<Session> {
+export async function openSession(ctx: RunContext, account: Account, probe: Probe): Promise<Session> {
   const none = { file: {}, env: {}, close: async () => {} };
   if (account.password === undefined) return none;
   // Named with its creation time: a run killed before `close` leaves it, and the next one removes it.

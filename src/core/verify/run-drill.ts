@@ -1,0 +1,177 @@
+import { PassThrough, type Readable } from "node:stream";
+import type { DockerApi } from "../../docker/types.ts";
+import type { Target } from "../../targets/types.ts";
+import type { Logger } from "../../ui/logger.ts";
+import type { Manifest, ManifestItem } from "../../manifest/schema.ts";
+import type { KeyRing } from "../../pipeline/encrypt.ts";
+import type { Strategy } from "../../strategies/types.ts";
+import { listSets } from "../../manifest/store.ts";
+import { selectSets } from "../../manifest/select.ts";
+import { strategies } from "../../strategies/index.ts";
+import { checkKeys, readArtifact } from "../restore/read-artifact.ts";
+import { errorMessage, throwIfAborted } from "../../errors.ts";
+import { createProgressBoard, type ProgressBoard } from "../../ui/progress.ts";
+import { compareInventory, type Comparison } from "./compare.ts";
+import { DRILL_LABEL, isLeftover, startDrillServer } from "./drill-server.ts";
+
+export interface DrillRun {
+  target: Target;
+  project?: string;
+  /** `latest` (default) or a set id. */
+  set?: string;
+  /** `--image SERVICE=IMAGE`: overrides the image recorded in the manifest. */
+  images: Record<string, string>;
+  keys?: KeyRing;
+  docker: DockerApi;
+  /** Labels this run's throwaway containers; leftovers of other runs are removed first. */
+  runId: string;
+  /** How long each throwaway server may take to accept connections (default 120 s). */
+  waitMs?: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface DrillItemResult {
+  service: string;
+  key: string;
+  part?: string;
+  status: "proven" | "not-proven";
+  comparison: Comparison["outcome"];
+  differences: string[];
+  /** Why it is not proven: each failed comparison, or the step that failed. */
+  reasons: string[];
+}
+
+export interface DrillResult {
+  target: string;
+  project: string;
+  set: string;
+  status: "proven" | "not-proven";
+  items: DrillItemResult[];
+  /** Throwaway containers of earlier, crashed runs removed before this one started. */
+  leftoversRemoved: number;
+}
+
+/**
+ * `verify --restore-test`: every artifact of one set restored through its strategy's own `restore`
+ * into a throwaway server (or, for archives, read whole), its inventory taken again and compared
+ * with the one recorded at backup. Throwaway containers go in `finally`, also on abort.
+ */
+export async function runDrillPlan(run: DrillRun): Promise<DrillResult> {
+  const all = await listSets(run.target, run.project, run.signal);
+  const [chosen] = selectSets(all, { set: run.set ?? "latest", project: run.project, display: run.target.display });
+  const manifest = chosen!.manifest!;
+  await checkKeys(run.target, manifest.items, run.keys, run.signal);
+  const leftoversRemoved = await run.docker.removeLabelled(DRILL_LABEL, { signal: run.signal, which: (c) => isLeftover(c.labels) });
+  if (leftoversRemoved) run.log.warn(`removed ${leftoversRemoved} throwaway container(s) left by an earlier drill`);
+  run.log.info(`drilling ${manifest.project}/${manifest.set} (${manifest.items.length} artifacts)`);
+  const board = createProgressBoard(run.log);
+  const items: DrillItemResult[] = [];
+  try {
+    for (const [service, group] of groupByService(manifest.items)) items.push(...(await drillService(run, manifest, service, group, board)));
+  } finally {
+    board.stop();
+    await run.docker.removeLabelled(`${DRILL_LABEL}=${run.runId}`, { signal: AbortSignal.timeout(60_000) })
+      .catch((err: unknown) => run.log.warn(`could not remove the drill's containers (label ${DRILL_LABEL}=${run.runId}): ${errorMessage(err)}`));
+  }
+  const status = items.every((i) => i.status === "proven") ? "proven" : "not-proven";
+  return { target: run.target.display, project: manifest.project, set: manifest.set, status, items, leftoversRemoved };
+}
+
+// --- internal ---
+
+type Board = ProgressBoard;
+
+async function drillService(run: DrillRun, manifest: Manifest, service: string, items: ManifestItem[], board: Board): Promise<DrillItemResult[]> {
+  const strategy: Strategy | undefined = strategies.find((s) => s.name === items[0]!.strategy);
+  if (!strategy) return items.map((i) => failed(i, `unknown strategy "${i.strategy}" in the manifest`));
+  const exact = (i: ManifestItem) => manifest.consistent === true || i.inventory?.exact === true;
+  if (!strategy.drill) {
+    if (!strategy.inventoryOf) return items.map((i) => failed(i, `${strategy.name} has no restore drill`));
+    // Archives need no server: the stored archive, read whole and validated, is what restore unpacks.
+    const out: DrillItemResult[] = [];
+    for (const item of items) {
+      out.push(await step(item, () => readWhole(run, item, strategy, board), (found) => compareInventory(item.inventory, found, exact(item))));
+    }
+    return out;
+  }
+  const image = run.images[service] ?? items[0]!.image;
+  if (!image) return items.map((i) => failed(i, `the manifest records no image for ${service}; pass --image ${service}=IMAGE`));
+  let server;
+  try {
+    server = await startDrillServer({ docker: run.docker, strategy, image, service, runId: run.runId, waitMs: run.waitMs ?? 120_000, signal: run.signal, log: run.log });
+  } catch (err) {
+    throwIfAborted(run.signal);
+    return items.map((i) => failed(i, `cannot start a throwaway server from ${image}: ${errorMessage(err)}`));
+  }
+  const restored = new Map<ManifestItem, string | undefined>();
+  for (const item of items) {
+    const ctx = server.forItem(item);
+    const name = label(item);
+    try {
+      await readArtifact(run.target, item, run.signal, (input) => strategy.restore(ctx, input), run.keys, undefined, board.track(name, item.bytes));
+      restored.set(item, undefined);
+    } catch (err) {
+      throwIfAborted(run.signal);
+      restored.set(item, `restore failed: ${errorMessage(err)}`);
+    } finally {
+      board.done(name);
+    }
+  }
+  // Counted once everything is back: a later part (roles) can matter to an earlier one.
+  const out: DrillItemResult[] = [];
+  for (const item of items) {
+    const problem = restored.get(item);
+    if (problem) {
+      out.push(failed(item, problem));
+      continue;
+    }
+    const take = async () => (strategy.inventory ? strategy.inventory(server.forItem(item)) : undefined);
+    out.push(await step(item, take, (found) => compareInventory(item.inventory, found, exact(item))));
+  }
+  return out;
+}
+
+/** Runs what takes the inventory, then the comparison; every failure becomes a named reason. */
+async function step(item: ManifestItem, take: () => Promise<Awaited<ReturnType<NonNullable<Strategy["inventory"]>>> | undefined>, compare: (found: Awaited<ReturnType<typeof take>>) => Comparison): Promise<DrillItemResult> {
+  let found;
+  try {
+    found = await take();
+  } catch (err) {
+    return failed(item, `inventory after restore failed: ${errorMessage(err)}`);
+  }
+  const c = compare(found);
+  const base = { service: item.service, key: item.key, ...(item.part ? { part: item.part.name } : {}), comparison: c.outcome, differences: c.differences };
+  return c.failures.length ? { ...base, status: "not-proven", reasons: c.failures } : { ...base, status: "proven", reasons: [] };
+}
+
+async function readWhole(run: DrillRun, item: ManifestItem, strategy: Strategy, board: Board) {
+  let inventory;
+  const name = label(item);
+  try {
+    await readArtifact(run.target, item, run.signal, async (input: Readable) => {
+      const a = new PassThrough();
+      const b = new PassThrough();
+      input.pipe(a);
+      input.pipe(b);
+      [, inventory] = await Promise.all([strategy.validate(a, { paths: item.paths }), strategy.inventoryOf!(b, { paths: item.paths })]);
+    }, run.keys, undefined, board.track(name, item.bytes));
+  } finally {
+    board.done(name);
+  }
+  return inventory;
+}
+
+function failed(item: ManifestItem, reason: string): DrillItemResult {
+  return { service: item.service, key: item.key, ...(item.part ? { part: item.part.name } : {}), status: "not-proven", comparison: "unavailable", differences: [], reasons: [reason] };
+}
+
+function label(item: ManifestItem): string {
+  return item.part ? `${item.service}/${item.part.name}` : item.service;
+}
+
+function groupByService(items: readonly ManifestItem[]): Map<string, ManifestItem[]> {
+  const groups = new Map<string, ManifestItem[]>();
+  for (const item of items) groups.set(item.service, [...(groups.get(item.service) ?? []), item]);
+  return groups;
+}
