@@ -14,6 +14,8 @@ import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
 import { openTargetFlags } from "../targets/index.ts";
 import { createFanOut } from "../core/backup/fan-out.ts";
 import { VERSION } from "../version.ts";
+import { TRANSPORT_MODES } from "../docker/transport.ts";
+import type { TransportMode } from "../docker/types.ts";
 import { LABEL, isTrue } from "../compose/labels.ts";
 import { parseElapsed } from "../runtime/duration.ts";
 import { renderTable, formatBytes } from "../ui/table.ts";
@@ -30,6 +32,7 @@ export interface BackupOptions extends CommonOptions, EncryptOptions {
   consistent?: boolean;
   hookTimeout?: string;
   stallTimeout?: string;
+  transport?: TransportMode;
 }
 
 export interface BackupPlanResult {
@@ -73,6 +76,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     consistent,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
     stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
+    transport: opts.transport ?? "auto",
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });
   return project.warnings?.length ? { ...result, warnings: project.warnings } : result;
@@ -83,6 +87,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
   addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd), true))))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
+    .addOption(new Option("--transport <kind>", "how dump bytes leave the container: fast (helper container + FIFO, local engines), exec, or auto").choices([...TRANSPORT_MODES]).default("auto"))
     .addOption(new Option("--level <n>", "compression level (zstd 1-19, gzip 1-9; none has none)").argParser(wholeNumber("--level", 1, 19)))
     .addOption(new Option("--concurrency <n>", "items backed up in parallel").default(2).argParser(wholeNumber("--concurrency", 1, 64)))
     .option("--consistent", "stop (or pause) services labelled simpledeploy.backup.stop=true while the set is taken")

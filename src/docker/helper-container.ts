@@ -75,7 +75,7 @@ async function attempt(engine: Engine, volumesFrom: string, image: string, argv:
 }
 
 /** Logs of a non-TTY container come framed like exec output; keep the payloads, as text. */
-function stripFrames(buf: Buffer): string {
+export function stripFrames(buf: Buffer): string {
   const parts: Buffer[] = [];
   let i = 0;
   while (i + 8 <= buf.length) {

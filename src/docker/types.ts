@@ -60,6 +60,26 @@ export interface ExecOptions {
   signal: AbortSignal;
 }
 
+/** `auto`: fast where the engine is local and a probe says it works, else exec. */
+export type TransportMode = "exec" | "fast" | "auto";
+export type TransportName = "exec" | "fast";
+export interface DumpOptions extends ExecOptions {
+  transport: TransportMode;
+  /**
+   * The fast transport runs the command in a helper container that shares only the network: what
+   * it needs there (`PGHOST=127.0.0.1`). Absent when the command cannot run that way (it needs the
+   * server's unix socket, say): then only exec is used.
+   */
+  helperEnv?: Record<string, string>;
+}
+
+export interface Dump {
+  stream: Readable;
+  transport: TransportName;
+  /** Why auto mode fell back to exec, for the verbose log. */
+  fallback?: string;
+}
+
 export interface ExecResult {
   exitCode: number;
   stdout: Buffer;
@@ -89,6 +109,13 @@ export interface DockerApi {
 
   /** Runs `argv` to completion, buffering output (for small outputs only). Never throws on exit code. */
   exec(id: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
+
+  /**
+   * Runs a dump command and streams its stdout by the transport `opts.transport` asks for, with
+   * {@link execStream}'s guarantees (ends only after exit 0, redacted failures, abort stops it).
+   * Absent where there is no fast path (test fakes): callers then use execStream.
+   */
+  dumpStream?(container: ContainerDetails, argv: string[], opts: DumpOptions): Promise<Dump>;
 
   /** A tar stream of `path` (a file or a directory, the archive's top entry named after its basename). */
   getArchive(id: string, path: string, opts: { signal: AbortSignal }): Promise<Readable>;

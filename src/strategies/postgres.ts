@@ -3,7 +3,7 @@ import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { expectMagic } from "./shared/validate.ts";
-import { dumpStream, passwordKeys, runWithInput } from "./shared/exec.ts";
+import { passwordKeys, runWithInput, transportDump } from "./shared/exec.ts";
 import { probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { labelOf } from "./shared/lifecycle.ts";
@@ -65,10 +65,11 @@ export const postgres = {
     if (part?.kind === "globals") {
       const passwords = (await isSuperuser(ctx, conn)) ? [] : ["--no-role-passwords"];
       if (passwords.length) ctx.log.warn(`${ctx.service.name}: ${conn.user} is not a superuser; roles are saved without their passwords`);
-      return dumpStream(ctx, ["pg_dumpall", "--globals-only", ...passwords, "--no-password", "--username", conn.user, "--dbname", dbArg(conn.home)], conn.env);
+      // A few kilobytes: starting a helper container costs more than the exec stream does.
+      return transportDump(ctx, ["pg_dumpall", "--globals-only", ...passwords, "--no-password", "--username", conn.user, "--dbname", dbArg(conn.home)], conn.env);
     }
     const db = part?.name ?? (await legacyDatabase(ctx, conn));
-    return dumpStream(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], conn.env);
+    return transportDump(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], conn.env, overTcp(ctx, conn));
   },
 
   async restore(ctx, input) {
@@ -99,6 +100,17 @@ async function connect(ctx: RunContext): Promise<PgConnection> {
   const home = (await resolveEnv(ctx, DB_KEYS, { secret: false })) ?? user;
   const password = await resolveEnv(ctx, passwordKeys(ctx, PASSWORD_KEYS), { secret: true });
   return { user, home, env: password ? { PGPASSWORD: password } : {} };
+}
+
+/**
+ * A helper beside the server (docker/transport.ts) reaches it over TCP only, which the images
+ * allow with a password (or trust): without either, the dump keeps the exec path's unix socket.
+ */
+function overTcp(ctx: RunContext, conn: PgConnection): Record<string, string> | undefined {
+  const trust = ctx.container.env.POSTGRES_HOST_AUTH_METHOD === "trust";
+  if (!conn.env.PGPASSWORD && !trust) return undefined;
+  const port = ctx.container.env.PGPORT;
+  return { PGHOST: "127.0.0.1", ...(port ? { PGPORT: port } : {}) };
 }
 
 /** Sets from before parts: the first labelled database, else the image's own. */

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { ComposeService } from "../compose/model.ts";
-import type { ContainerDetails, DockerApi } from "../docker/types.ts";
+import type { ContainerDetails, DockerApi, TransportMode, TransportName } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
 import type { Inventory } from "../manifest/schema.ts";
 export type { Inventory };
@@ -48,6 +48,8 @@ export interface RunContext {
   secrets: SecretRegistry;
   signal: AbortSignal;
   log: Logger;
+  /** How dump bytes travel (`--transport`, default auto); the dump records the one it `used`. */
+  transport?: { mode: TransportMode; used?: TransportName };
   /** The part being backed up or restored, for strategies with `parts`. */
   part?: Pick<ArtifactPart, "kind" | "name" | "owner">;
   /**

@@ -43,6 +43,9 @@ export interface StrategyFixture {
   wrongCredentials?: string;
   /** Override file that runs the service in an image without the dump tool, and the tool's name. */
   missingTool?: { override: string; tool: string };
+  /** Extra backup flags (`--transport exec`), and the transport every database dump must report. */
+  backupArgs?: string[];
+  transport?: "exec" | "fast";
 }
 
 /** backup → mutate → restore → equal, plus the failure cases every strategy must handle. */
@@ -81,9 +84,13 @@ export function describeStrategy(fx: StrategyFixture): void {
 
     it("round-trips the data: backup → change → restore → equal", async () => {
       const original = await fx.snapshot(stack);
-      const backup = await cli(["backup", "--service", fx.service]);
+      const backup = await cli(["backup", "--service", fx.service, ...(fx.backupArgs ?? [])]);
       expect(backup.code, backup.stderr).toBe(0);
       expect(JSON.parse(backup.stdout)).toMatchObject({ status: "ok" });
+      if (fx.transport) {
+        const dumps = (JSON.parse(backup.stdout) as { items: { part?: string; transport?: string }[] }).items.filter((i) => i.part !== "globals");
+        expect(dumps.map((i) => i.transport)).toEqual(dumps.map(() => fx.transport));
+      }
       await fx.mutate(stack);
       expect(await fx.snapshot(stack)).not.toBe(original);
       const restore = await cli(["restore", "--service", fx.service, "--yes"]);
@@ -181,6 +188,7 @@ function recording(api: DockerApi): { api: DockerApi; argvs: string[][] } {
     api: {
       ...api,
       execStream: (id, argv, opts) => (argvs.push(argv), api.execStream(id, argv, opts)),
+      ...(api.dumpStream ? { dumpStream: (c, argv, opts) => (argvs.push(argv), api.dumpStream!(c, argv, opts)) } : {}),
       exec: (id, argv, opts) => (argvs.push(argv), api.exec(id, argv, opts)),
     },
   };

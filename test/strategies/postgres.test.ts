@@ -1,12 +1,12 @@
 import { join } from "node:path";
-import { describeStrategy } from "./conformance.ts";
+import { describeStrategy, type StrategyFixture } from "./conformance.ts";
 import { waitForPostgres } from "../helpers/compose.ts";
 import type { Stack } from "../helpers/compose.ts";
 
 const dir = join(import.meta.dirname, "postgres");
 const psql = (stack: Stack, sql: string) => stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-tAc", sql]);
 
-describeStrategy({
+const fixture: StrategyFixture = {
   strategy: "postgres",
   compose: join(dir, "compose.yaml"),
   service: "db",
@@ -19,4 +19,10 @@ describeStrategy({
   secret: "Pg-Conformance-Secret-1",
   // issue 12: the databases are listed with psql before any pg_dump runs, so psql is the tool named
   missingTool: { override: join(dir, "missing-tool.yaml"), tool: "psql" },
-});
+};
+
+// Docker here is local: auto picks the fast transport (docker/transport.ts); exec must still work.
+describeStrategy({ ...fixture, transport: "fast" });
+// The round trip and the secrets check again over exec; the failure cases do not depend on it.
+const { missingTool: _tool, breakRestore: _break, ...roundTrip } = fixture;
+describeStrategy({ ...roundTrip, name: "postgres (exec transport)", backupArgs: ["--transport", "exec"], transport: "exec" });

@@ -11,9 +11,10 @@ import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import type { ProgressBoard } from "../../ui/progress.ts";
 import type { PlanItem } from "../project/plan.ts";
 import type { BackupItemResult, BackupRun } from "./types.ts";
+import type { TransportName } from "../../docker/types.ts";
 
 /** What one item produced: a manifest entry, or the reason it failed. */
-export type OkOutcome = ManifestItem & { status: "ok" };
+export type OkOutcome = ManifestItem & { status: "ok"; transport?: TransportName };
 export type FailedOutcome = FailedItem & { status: "failed"; durationMs: number; part?: string };
 export type ItemOutcome = OkOutcome | FailedOutcome;
 
@@ -37,8 +38,9 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     run.log.info(`${label}: ${item.strategy.name} backup started`);
     const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
     const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
+    const transport: { mode: NonNullable<BackupRun["transport"]>; used?: TransportName } = { mode: run.transport ?? "auto" };
     const ctx = {
-      docker: run.docker, service: item.service, container, detection: item.detection,
+      docker: run.docker, transport, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
@@ -48,12 +50,12 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     const transforms = [stallGuard(stallMs, stalled), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
     const durationMs = Math.round(performance.now() - t0);
-    run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s`);
+    run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s${transport.used ? ` (${transport.used} transport)` : ""}`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
-      startedAt: startedAt.toISOString(), durationMs,
+      startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };
   } catch (err) {
     const error = run.signal.aborted ? new CancelledError().message : errorMessage(err);
@@ -68,7 +70,8 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
 export function toResult(r: ItemOutcome): BackupItemResult {
   if (r.status === "ok") {
     const part = r.part ? { part: r.part.name } : {};
-    return { service: r.service, ...part, strategy: r.strategy, key: r.key, bytes: r.bytes, sha256: r.sha256, durationMs: r.durationMs, status: "ok" };
+    const transport = r.transport ? { transport: r.transport } : {};
+    return { service: r.service, ...part, strategy: r.strategy, key: r.key, bytes: r.bytes, sha256: r.sha256, durationMs: r.durationMs, status: "ok", ...transport };
   }
   const part = r.part ? { part: r.part } : {};
   return { service: r.service, ...part, strategy: r.strategy, key: null, bytes: null, sha256: null, durationMs: r.durationMs, status: "failed", error: r.error };

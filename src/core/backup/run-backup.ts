@@ -67,7 +67,7 @@ export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
     createdAt: started.toISOString(),
     completedAt: run.now().toISOString(),
     status: failed.length || restartFailed ? "partial" : "ok",
-    items: ok.map(({ status: _s, ...item }) => item),
+    items: ok.map(({ status: _s, transport: _t, ...item }) => item),
     failed: failed.map(({ service, strategy, error }) => ({ service, strategy, error })),
     ...(run.consistent ? { consistent: true, stopped: downtime.map(({ service, container, downtimeMs }) => ({ service, container, downtimeMs })) } : {}),
   };

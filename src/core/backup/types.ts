@@ -1,5 +1,5 @@
 import type { ComposeService } from "../../compose/model.ts";
-import type { ContainerDetails, DockerApi } from "../../docker/types.ts";
+import type { ContainerDetails, DockerApi, TransportMode, TransportName } from "../../docker/types.ts";
 import type { Target } from "../../targets/types.ts";
 import type { Logger } from "../../ui/logger.ts";
 import type { Compression } from "../../manifest/schema.ts";
@@ -23,6 +23,8 @@ export interface BackupRun {
   /** Per service name: how its artifact is encrypted; services not in it are stored in clear. */
   encryption?: ReadonlyMap<string, EncryptSpec>;
   concurrency: number;
+  /** How dump bytes leave containers (`--transport`); default auto. */
+  transport?: TransportMode;
   /** Stop (or pause) services labelled `simpledeploy.backup.stop=true` while the set is taken. */
   consistent: boolean;
   hookTimeoutMs: number;
@@ -45,6 +47,8 @@ export interface BackupItemResult {
   durationMs: number;
   status: "ok" | "failed";
   error?: string;
+  /** How the dump's bytes travelled (exec or fast), for strategies that choose. */
+  transport?: TransportName;
 }
 
 export interface BackupResult {

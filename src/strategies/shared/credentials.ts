@@ -47,16 +47,23 @@ function remember(src: EnvSource, value: string, secret: boolean): string {
   return value;
 }
 
-/** Official images strip trailing newlines when they read `*_FILE` (`$(< file)`); so do we. */
+/**
+ * Official images strip trailing newlines when they read `*_FILE` (`$(< file)`); so do we. The
+ * container's copy comes first, through the engine (archive API): it is the one the service uses,
+ * and with a remote engine (ssh://, a context) a path on this machine may name another file. The
+ * compose-declared source file is only the fallback, for a container that lacks the file.
+ */
 async function readSecretFile(src: EnvSource, path: string): Promise<string | undefined> {
+  const buf = await readContainerFile(src.docker, src.container.id, path, src.signal).catch((err: unknown) => {
+    if (src.signal.aborted) throw err;
+    return undefined;
+  });
+  if (buf !== undefined) return buf.toString("utf8").replace(/\n+$/, "");
   const declared = src.service.secrets.find((s) => s.target === path && s.file);
-  if (declared?.file) {
-    try {
-      return (await readFile(declared.file, "utf8")).replace(/\n+$/, "");
-    } catch {
-      // fall through: the container's copy is the one the service actually uses
-    }
+  if (!declared?.file) return undefined;
+  try {
+    return (await readFile(declared.file, "utf8")).replace(/\n+$/, "");
+  } catch {
+    return undefined;
   }
-  const buf = await readContainerFile(src.docker, src.container.id, path, src.signal);
-  return buf?.toString("utf8").replace(/\n+$/, "");
 }

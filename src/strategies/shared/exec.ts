@@ -26,6 +26,24 @@ export function dumpStream(ctx: RunContext, argv: string[], env: Record<string, 
   });
 }
 
+/**
+ * {@link dumpStream} by the transport `ctx.transport` asks for (docker/transport.ts), recording the
+ * one used. `helperEnv` is what the command needs to run beside the server instead of inside it
+ * (`PGHOST=127.0.0.1`); without it the dump goes through exec.
+ */
+export async function transportDump(ctx: RunContext, argv: string[], env: Record<string, string>, helperEnv?: Record<string, string>): Promise<Readable> {
+  const mode = ctx.transport?.mode ?? "auto";
+  if (!ctx.docker.dumpStream || mode === "exec") {
+    if (ctx.transport) ctx.transport.used = "exec";
+    return dumpStream(ctx, argv, env);
+  }
+  const opts = { env, secrets: ctx.secrets.values(), service: ctx.service.name, signal: ctx.signal, transport: mode };
+  const dump = await ctx.docker.dumpStream(ctx.container, argv, helperEnv ? { ...opts, helperEnv } : opts);
+  if (dump.fallback) ctx.log.debug(`${ctx.service.name}: exec transport (${dump.fallback})`);
+  if (ctx.transport) ctx.transport.used = dump.transport;
+  return dump.stream;
+}
+
 /** `simpledeploy.backup.password-env` names the variable that holds the password. */
 export function passwordKeys(ctx: RunContext, defaults: readonly string[]): string[] {
   const override = ctx.service.labels[LABEL.passwordEnv] ?? ctx.container.labels[LABEL.passwordEnv];
