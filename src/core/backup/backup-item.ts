@@ -5,6 +5,8 @@ import { createCompressor, extFor } from "../../pipeline/compress.ts";
 import { AGE_EXT, createEncryptor, describeEncryption } from "../../pipeline/encrypt.ts";
 import { CancelledError, StrategyError, errorMessage, throwIfAborted } from "../../errors.ts";
 import { storeArtifact } from "./store-artifact.ts";
+import { inventoryTap } from "./inventory-tap.ts";
+import type { Inventory } from "../../manifest/schema.ts";
 import { DEFAULT_STALL_MS, childController, stallGuard, startWithin } from "../../pipeline/stall.ts";
 import { formatElapsed } from "../../runtime/duration.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
@@ -36,26 +38,31 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     if (!container) throw new StrategyError(`service ${name} has no container; start the project first`);
     if (item.strategy.needsRunning && !container.running) throw new StrategyError(`service ${name} is not running (${container.state})`);
     run.log.info(`${label}: ${item.strategy.name} backup started`);
+    const transport: { mode: NonNullable<BackupRun["transport"]>; used?: TransportName } = { mode: run.transport ?? "auto" };
     const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
     const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
-    const transport: { mode: NonNullable<BackupRun["transport"]>; used?: TransportName } = { mode: run.transport ?? "auto" };
     const ctx = {
       docker: run.docker, transport, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
-    // Everything before the first byte is bounded too: some transports wait for it.
-    const source = await startWithin(stallMs, stalled, stall.controller, () => item.strategy.backup(ctx));
-    const transforms = [stallGuard(stallMs, stalled), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
+    // Everything before the first byte is bounded too: a locked database blocks the inventory's queries.
+    const { counted, source } = await startWithin(stallMs, stalled, stall.controller, async () => {
+      const counted = await liveInventory(item, ctx, label, run.log);
+      return { counted, source: await item.strategy.backup(ctx) };
+    });
+    const tap = item.strategy.inventoryOf ? inventoryTap((input) => item.strategy.inventoryOf!(input, item.detection)) : undefined;
+    const transforms = [stallGuard(stallMs, stalled), ...(tap ? [tap.stage] : []), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
+    const inventory = counted ?? (await tap?.inventory);
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s${transport.used ? ` (${transport.used} transport)` : ""}`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
-      startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
+      ...(inventory ? { inventory } : {}), startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };
   } catch (err) {
     const error = run.signal.aborted ? new CancelledError().message : errorMessage(err);
@@ -64,6 +71,18 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0), ...failedPart };
   } finally {
     stall.dispose();
+  }
+}
+
+/** The strategy's inventory right before its dump; a failure costs the drill comparison, not the backup. */
+async function liveInventory(item: PlanItem, ctx: Parameters<NonNullable<PlanItem["strategy"]["inventory"]>>[0], label: string, log: BackupRun["log"]): Promise<Inventory | undefined> {
+  if (!item.strategy.inventory) return undefined;
+  try {
+    return await item.strategy.inventory(ctx);
+  } catch (err) {
+    throwIfAborted(ctx.signal);
+    log.warn(`${label}: no inventory for restore drills: ${errorMessage(err)}`);
+    return undefined;
   }
 }
 
