@@ -24,6 +24,8 @@ export interface ManifestItem {
   key: string;
   /** Size of the stored (compressed) artifact. */
   bytes: number;
+  /** Size of the dump before compression and encryption; restore inflates no more (with slack). */
+  rawBytes?: number;
   /** sha256 of the stored bytes, hex (after encryption: integrity checks need no key). */
   sha256: string;
   compression: Compression;

@@ -151,6 +151,19 @@ describe("hostile volume sets (sha256 and size valid)", () => {
     expect(await files()).toMatch(/^\.\/keep\.txt /);
   }, 120_000);
 
+  it("a decompression bomb is refused by the size recorded at backup; the volume is untouched", async () => {
+    await stack.exec("app", ["sh", "-ec", "rm -rf /srv/files/* && echo v1 > /srv/files/keep.txt"]);
+    const set = await backup("app");
+    await forgeItem(target, stack.project, set, "app", await tarOf([{ name: "srv/files/", type: "directory" }, { name: "srv/files/zeros", body: "\0".repeat(8 << 20) }]));
+    const before = await files();
+    const r = await restore(set, "app");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/app\.tar\.zst inflates to more than the \d+ bytes recorded at backup/);
+    clean(r);
+    expect(await files()).toBe(before);
+    expect(await running()).toEqual(all);
+  }, 120_000);
+
   it("case 7: Ctrl-C during a volume restore exits 130 without a stack trace and says the old content is unchanged", async () => {
     await stack.exec("app", ["sh", "-ec", "rm -rf /srv/files/* && head -c 120000000 /dev/urandom > /srv/files/big.bin && echo v2 > /srv/files/keep.txt"]);
     const set = await backup("app");

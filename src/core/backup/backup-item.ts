@@ -8,6 +8,7 @@ import { storeArtifact } from "./store-artifact.ts";
 import { inventoryTap } from "./inventory-tap.ts";
 import type { Inventory } from "../../manifest/schema.ts";
 import { DEFAULT_STALL_MS, childController, stallGuard, startWithin } from "../../pipeline/stall.ts";
+import { byteCounter } from "../../pipeline/limit.ts";
 import { formatElapsed } from "../../runtime/duration.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import type { ProgressBoard } from "../../ui/progress.ts";
@@ -53,14 +54,15 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
       return { counted, source: await item.strategy.backup(ctx) };
     });
     const tap = item.strategy.inventoryOf ? inventoryTap((input) => item.strategy.inventoryOf!(input, item.detection)) : undefined;
-    const transforms = [stallGuard(stallMs, stalled), ...(tap ? [tap.stage] : []), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
+    const raw = byteCounter();
+    const transforms = [stallGuard(stallMs, stalled), raw, ...(tap ? [tap.stage] : []), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
     const inventory = counted ?? (await tap?.inventory);
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s${transport.used ? ` (${transport.used} transport)` : ""}`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
-      key, bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
+      key, bytes, rawBytes: raw.bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
       ...(inventory ? { inventory } : {}), startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };

@@ -5,7 +5,8 @@ import type { ManifestItem } from "../../manifest/schema.ts";
 import { createDecompressor } from "../../pipeline/compress.ts";
 import { verifyStream } from "../../pipeline/checksum.ts";
 import { checkKeyOpens, createDecryptor, keyError, type KeyRing } from "../../pipeline/encrypt.ts";
-import { SdbackupError, TargetError, throwIfAborted } from "../../errors.ts";
+import { IntegrityError, SdbackupError, TargetError, throwIfAborted } from "../../errors.ts";
+import { capFor, sizeCap } from "../../pipeline/limit.ts";
 import { DEFAULT_STALL_MS, stallGuard } from "../../pipeline/stall.ts";
 import { formatElapsed } from "../../runtime/duration.ts";
 
@@ -16,7 +17,7 @@ import { formatElapsed } from "../../runtime/duration.ts";
  */
 export async function readArtifact(
   target: Target,
-  item: Pick<ManifestItem, "key" | "sha256" | "bytes" | "compression" | "encryption">,
+  item: Pick<ManifestItem, "key" | "sha256" | "bytes" | "compression" | "encryption" | "rawBytes">,
   signal: AbortSignal,
   consume: (input: Readable) => Promise<void>,
   keys?: KeyRing,
@@ -30,7 +31,7 @@ export async function readArtifact(
   const input = new PassThrough();
   const decrypt = encryption && keys ? [createDecryptor(keys, { key: item.key, encryption })] : [];
   const stalled = (ms: number) => new TargetError(`reading ${item.key} stalled: no data from the target for ${formatElapsed(ms)}`, { hint: "raise --stall-timeout if the target is only slow" });
-  const stages = [raw, stallGuard(stallMs, stalled), ...(progress ? [progress] : []), verifyStream({ sha256: item.sha256, bytes: item.bytes }), ...decrypt, createDecompressor(item.compression), input];
+  const stages = [raw, stallGuard(stallMs, stalled), ...(progress ? [progress] : []), verifyStream({ sha256: item.sha256, bytes: item.bytes }), ...decrypt, createDecompressor(item.compression), ...inflateCap(item), input];
   const piping = pipeline(stages, { signal });
   const consuming = consume(input).catch((err: unknown) => {
     raw.destroy();
@@ -42,6 +43,13 @@ export async function readArtifact(
     const b = consumed.status === "rejected" ? consumed.reason : undefined;
     throw a instanceof SdbackupError ? a : b instanceof SdbackupError ? b : (a ?? b);
   }
+}
+
+/** Sets written before rawBytes was recorded have no cap. */
+function inflateCap(item: Pick<ManifestItem, "key" | "rawBytes">): Transform[] {
+  if (typeof item.rawBytes !== "number" || !Number.isSafeInteger(item.rawBytes) || item.rawBytes < 0) return [];
+  const bomb = (max: number) => new IntegrityError(`${item.key} inflates to more than the ${item.rawBytes} bytes recorded at backup (limit ${max}): refusing it`);
+  return [sizeCap(capFor(item.rawBytes), bomb)];
 }
 
 /**
