@@ -12,6 +12,7 @@ import { checkKeys, readArtifact } from "../restore/read-artifact.ts";
 import { errorMessage, throwIfAborted } from "../../errors.ts";
 import { createProgressBoard, type ProgressBoard } from "../../ui/progress.ts";
 import { compareInventory, type Comparison } from "./compare.ts";
+import { verifyItem } from "./run-verify.ts";
 import { DRILL_LABEL, isLeftover, startDrillServer } from "./drill-server.ts";
 
 export interface DrillRun {
@@ -86,6 +87,14 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
   const strategy: Strategy | undefined = strategies.find((s) => s.name === items[0]!.strategy);
   if (!strategy) return items.map((i) => failed(i, `unknown strategy "${i.strategy}" in the manifest`));
   const exact = (i: ManifestItem) => manifest.consistent === true || i.inventory?.exact === true;
+  // Like restore's preflight: a corrupted or truncated artifact is named as such, not by whatever
+  // the restore tool tripped over; a drill restores only what verified.
+  const bad = new Map<ManifestItem, string>();
+  for (const item of items) {
+    const checked = await verifyItem(run.target, item, run.signal, run.keys);
+    if (checked.status === "bad") bad.set(item, `artifact: ${checked.problem ?? "bad"}`);
+  }
+  if (bad.size) return items.map((i) => failed(i, bad.get(i) ?? "not restored: another artifact of the service is bad"));
   if (!strategy.drill) {
     if (!strategy.inventoryOf) return items.map((i) => failed(i, `${strategy.name} has no restore drill`));
     // Archives need no server: the stored archive, read whole and validated, is what restore unpacks.
