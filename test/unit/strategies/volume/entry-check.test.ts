@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EntryChecker } from "../../../../src/strategies/volume/entry-check.ts";
 
-type H = { name: string; type?: "file" | "directory" | "symlink" | "link" | "character-device" | "fifo"; linkname?: string };
+type H = { name: string; type?: "file" | "directory" | "symlink" | "link" | "character-device" | "fifo"; linkname?: string | null };
 
 /** The first problem in an archive of `entries` backed up from /srv/files. */
 function firstProblem(entries: H[]): string | undefined {
