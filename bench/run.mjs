@@ -2,7 +2,7 @@
 //
 //   npm run bench -- [--sizes 256,1024 | --size-mb 1024] [--runs 3] [--cli source,binary]
 //                    [--breakdown] [--drop-caches] [--node-options "--max-semi-space-size=1"] [--json out.json]
-//                    [--idle-below 0.3] [--idle-wait 15] [--backpressure-s 20]
+//                    [--idle-below 0.3] [--idle-wait 15] [--backpressure-s 20] [--skip-transports | --only-transports]
 //
 // Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
 // (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
@@ -12,6 +12,9 @@
 // --backpressure-s seconds (0: skip) and watches its RSS, then interrupts it.
 // Before every run it waits (at most --idle-wait s) until the machine is less than --idle-below busy
 // (share of all CPUs over one second; 0 turns this off), so other work on a shared host skews less.
+// At the largest size, bench/transport.mjs compares the dump tool's floor, the exec floor, sdbackup
+// over the fast and the exec transport and restic reading stdin (issue 16; --skip-transports: not;
+// --only-transports: nothing else).
 // Exits 0 when it ran (goals missed or not), 1 on an error, 130 when interrupted; the container and
 // the temporary directory are removed in every case.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -25,6 +28,7 @@ import { removeDb, seedTo, serverVersion, startDb } from "./lib/pg-db.mjs";
 import { breakdownTable, judge, judgeBackpressure, mib, sizeTable } from "./lib/report.mjs";
 import { backpressureCheck } from "./lib/backpressure.mjs";
 import { breakdown, measureSize } from "./pg-backup.mjs";
+import { measureTransports, transportTable } from "./transport.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: opts } = parseArgs({
@@ -39,6 +43,8 @@ const { values: opts } = parseArgs({
     "idle-below": { type: "string", default: "0.3" },
     "idle-wait": { type: "string", default: "15" },
     "backpressure-s": { type: "string", default: "20" },
+    "skip-transports": { type: "boolean", default: false },
+    "only-transports": { type: "boolean", default: false },
     json: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -102,6 +108,7 @@ async function main() {
   for (const sizeMb of sizes) {
     log(`\n== ${sizeMb} MiB: seeding…`);
     const seeded = await seedTo(db, sizeMb, log);
+    if (opts["only-transports"]) continue;
     const loadBefore = loadAverage();
     log(`measuring ${clis.length * 3 + 2} cases × ${runs} runs…`);
     const result = await measureSize(ctx, db);
@@ -114,6 +121,14 @@ async function main() {
     printSize(entry, runs);
   }
 
+  let transports = null;
+  if (!opts["skip-transports"]) {
+    log(`\ntransports at ${sizes.at(-1)} MiB (${clis[0].name})…`);
+    transports = await measureTransports(ctx, db, clis[0]);
+    console.log(`\n== transports at --size-mb ${sizes.at(-1)} (median of ${runs}, interleaved; ratios to the in-container floor):\n${transportTable(transports)}`);
+  }
+
+  if (opts["only-transports"]) return;
   const checks = [];
   const checkS = Number(opts["backpressure-s"]);
   if (checkS > 0) {
@@ -129,7 +144,7 @@ async function main() {
   const totalS = (performance.now() - started) / 1000;
   console.log(`\ntotal ${totalS.toFixed(0)} s; load average now ${loadAverage()}`);
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, backpressure: checks, goals, totalS }, null, 2));
+    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, transports, backpressure: checks, goals, totalS }, null, 2));
     log(`wrote ${opts.json}`);
   }
 }

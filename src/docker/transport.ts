@@ -29,7 +29,8 @@ export function createTransport(engine: Engine): (container: ContainerDetails, a
       throw new ConfigError(`--transport fast: ${why}`, { hint: "use --transport auto (or exec)" });
     };
     if (!isLocalEngine(engine.endpoint)) return refuse(`the engine at ${engine.endpoint} is not on this machine`) ?? exec("the engine is not on this machine");
-    if (!opts.helperEnv) return refuse("this dump needs the container's own sockets") ?? exec("this dump needs the container's own sockets");
+    // The strategy's choice, not the engine's limit: such a dump uses exec under --transport fast too.
+    if (!opts.helperEnv) return exec("this dump needs the container's own sockets");
     swept ??= removeLeftovers(engine).then(() => {}, () => {});
     await swept;
     let probe = probes.get(container.image);
