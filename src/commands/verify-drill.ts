@@ -27,7 +27,8 @@ export function printDrill(result: DrillResult, deps: Deps): void {
   const rows = result.items.map((i) => [i.part ? `${i.service}/${i.part}` : i.service, i.status, i.comparison, i.reasons.join("; ")]);
   deps.out(renderTable(["SERVICE", "DRILL", "INVENTORY", "REASON"], rows));
   for (const i of result.items) for (const d of i.differences) deps.out(`note: ${i.part ? `${i.service}/${i.part}` : i.service}: ${d}`);
-  const unavailable = result.items.filter((i) => i.comparison === "unavailable" && i.status === "proven").length;
+  for (const i of result.items) if (i.note) deps.out(`note: ${i.part ? `${i.service}/${i.part}` : i.service}: ${i.note}`);
+  const unavailable = result.items.filter((i) => i.comparison === "unavailable" && i.status === "proven" && !i.note).length;
   if (unavailable) deps.out(`note: ${unavailable} artifact(s) have no inventory from backup time (older set): restored, contents not compared`);
   const bad = result.items.filter((i) => i.status !== "proven").length;
   deps.out(bad === 0 ? `${result.project}/${result.set}: restore proven (${result.items.length} artifact(s))` : `${result.project}/${result.set}: NOT proven (${bad} of ${result.items.length} artifact(s))`);

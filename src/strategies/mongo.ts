@@ -36,6 +36,9 @@ export const mongo = {
   // `ping` needs no credentials; mongosh since 6, the legacy shell before.
   ready: (ctx) => probe(ctx, firstTool(["mongosh", "mongo"], ["--quiet", "--eval", "db.adminCommand({ ping: 1 }).ok"])),
 
+  // No inventory yet: a drill proves the restore succeeds and reports the comparison as unavailable.
+  drill: { env: (password) => ({ MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_ROOT_PASSWORD: password }) },
+
   inspect(service, labels) {
     const warnings: string[] = [];
     if (!declaresEnv(service, PASSWORD_KEYS)) {
