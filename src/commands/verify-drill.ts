@@ -6,11 +6,21 @@ import { runDrillPlan, type DrillResult } from "../core/verify/run-drill.ts";
 import { parseSetFlag } from "../manifest/select.ts";
 import { openTargetFlag } from "../targets/index.ts";
 import { renderTable } from "../ui/table.ts";
-import { resolveKeyRing } from "./encryption-options.ts";
-import type { VerifyOptions } from "./verify.ts";
+import { resolveKeyRing, type DecryptOptions } from "./encryption-options.ts";
+
+/** The verify options a drill reads (verify.ts passes its own, a superset). */
+export interface DrillOptions extends DecryptOptions {
+  app?: string;
+  file?: string[];
+  profile?: string[];
+  set?: string;
+  target?: string;
+  /** `--image SERVICE=IMAGE`, repeatable. */
+  image?: string[];
+}
 
 /** `verify --restore-test`: a restore drill of one set (see core/verify/run-drill.ts). */
-export async function runVerifyDrill(opts: VerifyOptions & { image?: string[] }, deps: Deps): Promise<DrillResult> {
+export async function runVerifyDrill(opts: DrillOptions, deps: Deps): Promise<DrillResult> {
   const images = parseImages(opts.image ?? []);
   if (opts.set === "all") throw new ConfigError("--restore-test drills one set: give --set ID or latest");
   parseSetFlag(opts.set);
