@@ -41,6 +41,9 @@ async function volumeTar(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The smallest RDB Redis loads: magic, the EOF opcode, and a zero checksum (as with rdbchecksum no). */
+const EMPTY_RDB = Buffer.concat([Buffer.from("REDIS0011"), Buffer.from([0xff]), Buffer.alloc(8)]);
+
 interface Spec { service: string; strategy: StrategyName; ext: string; body: Buffer; compression?: Compression; paths?: string[] }
 
 /** A set written the way backup writes one: artifacts through the real pipeline, then the manifest. */
@@ -61,7 +64,7 @@ async function standardSet(project: string, set: string): Promise<ManifestItem[]
   return makeSet(project, set, [
     { service: "db", strategy: "postgres", ext: "pgdump", body: pgDump() },
     { service: "app", strategy: "volume", ext: "tar", body: await volumeTar(), paths: ["/var/lib/data"] },
-    { service: "cache", strategy: "redis", ext: "rdb", body: Buffer.from("REDIS0011 fake rdb"), compression: "gzip" },
+    { service: "cache", strategy: "redis", ext: "rdb", body: EMPTY_RDB, compression: "gzip" },
   ]);
 }
 
@@ -82,7 +85,7 @@ describe("verify", () => {
     const items = await makeSet("shop", bad, [
       { service: "db", strategy: "postgres", ext: "pgdump", body: pgDump() },
       { service: "app", strategy: "volume", ext: "tar", body: await volumeTar(), paths: ["/var/lib/data"] },
-      { service: "cache", strategy: "redis", ext: "rdb", body: Buffer.from("REDIS0011 fake rdb") },
+      { service: "cache", strategy: "redis", ext: "rdb", body: EMPTY_RDB },
       { service: "notes", strategy: "postgres", ext: "pgdump", body: randomBytes(50_000) },
       { service: "files", strategy: "volume", ext: "tar", body: await volumeTar(), paths: ["/srv/other"] },
     ]);
