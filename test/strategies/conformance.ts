@@ -112,7 +112,7 @@ export function describeStrategy(fx: StrategyFixture): void {
       const strategy: Strategy = strategies.find((s) => s.name === fx.strategy)!;
       if (strategy.inventory || strategy.inventoryOf) expect(doc.items.filter((i) => i.comparison === "unavailable" && !i.note)).toEqual([]);
       const docker = await connect(process.env, AbortSignal.timeout(30_000));
-      expect(await docker.listContainers({ "sdbackup.drill.service": fx.service }, { signal: AbortSignal.timeout(10_000) })).toEqual([]);
+      expect(await docker.listContainers({ "sdbackup.drill.project": stack.project, "sdbackup.drill.service": fx.service }, { signal: AbortSignal.timeout(10_000) })).toEqual([]);
     }, 300_000);
 
     if (fx.breakRestore) {

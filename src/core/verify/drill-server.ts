@@ -41,12 +41,12 @@ export interface DrillServer {
  * service's secrets are never needed, read or stored (docs/cli.md, "Restore drills").
  */
 export async function startDrillServer(
-  opts: { docker: DockerApi; strategy: Strategy; image: string; service: string; runId: string; waitMs: number; signal: AbortSignal; log: Logger },
+  opts: { docker: DockerApi; strategy: Strategy; image: string; project: string; service: string; runId: string; waitMs: number; signal: AbortSignal; log: Logger },
 ): Promise<DrillServer> {
   const { docker, strategy, signal, log } = opts;
   const password = randomBytes(18).toString("base64url");
   const environment = strategy.drill?.env(password) ?? {};
-  const labels = { [DRILL_LABEL]: opts.runId, [`${DRILL_LABEL}.service`]: opts.service, [OWNER_LABEL]: `${hostname()}/${process.pid}` };
+  const labels = { [DRILL_LABEL]: opts.runId, [`${DRILL_LABEL}.project`]: opts.project, [`${DRILL_LABEL}.service`]: opts.service, [OWNER_LABEL]: `${hostname()}/${process.pid}` };
   log.info(`${opts.service}: starting a throwaway ${strategy.name} server from ${opts.image}`);
   const id = await docker.startThrowaway({ image: opts.image, env: environment, labels }, { signal });
   const secrets = createSecretRegistry();

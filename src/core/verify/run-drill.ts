@@ -110,7 +110,7 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
   if (!image) return items.map((i) => failed(i, `the manifest records no image for ${service}; pass --image ${service}=IMAGE`));
   let server;
   try {
-    server = await startDrillServer({ docker: run.docker, strategy, image, service, runId: run.runId, waitMs: run.waitMs ?? 120_000, signal: run.signal, log: run.log });
+    server = await startDrillServer({ docker: run.docker, strategy, image, project: manifest.project, service, runId: run.runId, waitMs: run.waitMs ?? 120_000, signal: run.signal, log: run.log });
   } catch (err) {
     throwIfAborted(run.signal);
     return items.map((i) => failed(i, `cannot start a throwaway server from ${image}: ${errorMessage(err)}`));
