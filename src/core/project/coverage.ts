@@ -72,7 +72,12 @@ export function projectOwners(project: Pick<ComposeProject, "services">, isDatab
 
 // --- internal ---
 
-const SYSTEM_PATHS = ["/etc", "/proc", "/sys", "/dev", "/run", "/var/run", "/usr", "/lib", "/boot", "/tmp"];
+const SYSTEM_PATHS = ["/etc", "/proc", "/sys", "/dev", "/run", "/var/run", "/usr", "/lib", "/boot"];
+/**
+ * The host's scratch directories are not data, but a directory below them is whatever it holds: a
+ * project checked out under /tmp (CI clones, try-outs) keeps its `./data` binds as data.
+ */
+const SCRATCH_PATHS = ["/tmp", "/var/tmp", "/tmp/.X11-unix"];
 
 /** File names that are files even when the host path does not exist yet (docker would make a directory). */
 const FILE_NAME = /\.(conf|cfg|cnf|ini|json|ya?ml|toml|xml|env|sh|py|js|ts|rb|php|lua|sql|txt|pem|crt|key|cert|htpasswd|properties|db|sqlite3?|lock|log)$|^(Caddyfile|Dockerfile|Corefile|Makefile|nginx\.conf|localtime|timezone|hosts)$/i;
@@ -108,6 +113,7 @@ function bindExclusion(service: ComposeService, m: VolumeMount, owners: VolumeOw
   if (m.hostKind === "socket" || /\.sock$/.test(source) || /\.sock$/.test(m.target)) return "a socket";
   if (m.readOnly) return "read-only";
   if (SYSTEM_PATHS.some((p) => source === p || source.startsWith(`${p}/`)) || source === "/") return "a system path";
+  if (SCRATCH_PATHS.includes(source.replace(/\/+$/, ""))) return "the host's scratch directory";
   if (m.hostKind === "file" || (m.hostKind !== "dir" && (FILE_NAME.test(posix.basename(source)) || FILE_NAME.test(posix.basename(m.target))))) return "a single file";
   if (m.hostKind === "other") return "not a directory";
   const owner = owners.get(`bind:${source}`);

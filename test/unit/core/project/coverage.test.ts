@@ -48,6 +48,14 @@ describe("bind mounts", () => {
     expect(detectService(s)).toMatchObject({ strategy: "volume", source: "volumes", paths: ["/photos"] });
   });
 
+  it("the host's /tmp is scratch, but a project checked out below it keeps its data binds", () => {
+    const s = svc({
+      image: "app",
+      volumes: [bind("/tmp", "/scratch", { hostKind: "dir" }), bind("/tmp/ci/main/app/data", "/data", { hostKind: "dir" }), bind("/var/tmp/", "/vt", { hostKind: "dir" })],
+    });
+    expect(reasons(s)).toEqual({ "/scratch": "the host's scratch directory", "/data": "in", "/vt": "the host's scratch directory" });
+  });
+
   it("exclude takes paths or globs out; strategy none excludes everything", () => {
     const s = svc({ image: "app", labels: { "simpledeploy.backup.exclude": "/cache*, /srv/tmp" }, volumes: [bind("/srv/up", "/up"), bind("/srv/c", "/cache-1"), bind("/srv/tmp", "/t")] });
     expect(detectService(s).paths).toEqual(["/up"]);
