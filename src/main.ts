@@ -63,6 +63,15 @@ async function main(): Promise<number> {
   }
 }
 
+// Node exits 0 when nothing is left to wait on, even while the command still awaits a promise that
+// can no longer settle (a stream or container event that never came). A run that did not finish
+// must never look like success.
+process.once("beforeExit", () => {
+  log.error("internal error: the run stopped while still waiting (an event that never came); nothing it did is confirmed. This is a bug, please report it with --verbose output");
+  if (log.mode.json && !printed) process.stdout.write(JSON.stringify({ error: { code: "E_INTERNAL", exitCode: ExitCode.failed, message: "the run stopped while still waiting" } }, null, 2) + "\n");
+  process.exit(ExitCode.failed);
+});
+
 // No top-level await: the single binary is a CommonJS bundle.
 void main().then((code) => {
   // Flush stdout before exiting: a piped `--json` document must not be cut short.
