@@ -9,6 +9,7 @@ import type { Inventory } from "../../manifest/schema.ts";
 export function inventoryTap(read: (input: Readable) => Promise<Inventory>): { stage: Transform; inventory: Promise<Inventory | undefined> } {
   const copy = new PassThrough();
   let dead = false;
+  let ended = false;
   const inventory = read(copy).then(
     (inv) => inv,
     () => {
@@ -24,11 +25,14 @@ export function inventoryTap(read: (input: Readable) => Promise<Inventory>): { s
       copy.once("drain", () => done(null, chunk));
     },
     flush(done) {
+      ended = true;
       if (!dead) copy.end();
       done();
     },
+    // Auto-destroy follows a clean end while the reader may still be behind: the copy then ends on
+    // its own. Only a stage torn down before its end takes the reader down with it.
     destroy(err, done) {
-      if (!copy.destroyed) copy.destroy();
+      if (!ended && !copy.destroyed) copy.destroy(err ?? new Error("the artifact stream stopped before its end"));
       done(err);
     },
   });
