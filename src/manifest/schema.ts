@@ -20,7 +20,10 @@ export interface ManifestItem {
    */
   strategy: string;
   image: string | null;
-  /** Target key of the artifact. */
+  /**
+   * Target key of the artifact, always in the manifest's own set: as read, it is the one beside
+   * the manifest ({@link parseManifest} refuses any other).
+   */
   key: string;
   /** Size of the stored (compressed) artifact. */
   bytes: number;
@@ -35,6 +38,11 @@ export interface ManifestItem {
   paths: string[];
   /** Which part of the service this artifact is (postgres: globals, or one database); absent for whole-service artifacts. */
   part?: { kind: "globals" | "database"; name: string; owner?: string };
+  /**
+   * The databases a dump holds when its backup named them (mysql, mariadb); restore and verify
+   * refuse an artifact that holds others. Absent: every database of the server, or an older set.
+   */
+  databases?: string[];
   /** What the backup saw (tables and rows, keys, files), for restore drills; absent in older sets. */
   inventory?: Inventory;
   startedAt: string;
@@ -81,7 +89,12 @@ export interface Manifest {
   stopped?: StoppedService[];
 }
 
-/** Parses and checks a manifest; anything unexpected is an IntegrityError naming the key. */
+/**
+ * Parses and checks the manifest stored at `key` (`<project>/<set>/manifest.json`); anything
+ * unexpected is an IntegrityError naming the key. It must describe that set, and every artifact it
+ * names must lie in that set: a key into another set, `..` or an absolute path is refused here, the
+ * one place every reader (list, verify, restore, drills, prune) goes through.
+ */
 export function parseManifest(text: string, key: string): Manifest {
   let raw: unknown;
   try {
@@ -101,11 +114,19 @@ export function parseManifest(text: string, key: string): Manifest {
     if (typeof value !== type) throw new IntegrityError(`manifest ${key}: field ${name} is missing or not a ${type}`);
   }
   if (!Array.isArray(m.items)) throw new IntegrityError(`manifest ${key}: items is not a list`);
+  const [storedProject, storedSet] = key.split("/");
+  if (m.set !== storedSet) throw new IntegrityError(`manifest ${key} describes set ${m.set}, not the set it is stored in`, { hint: ALTERED });
   for (const item of m.items) {
     if (typeof item?.key !== "string" || typeof item.sha256 !== "string" || typeof item.bytes !== "number" || typeof item.service !== "string") {
       throw new IntegrityError(`manifest ${key}: an item lacks key, service, bytes or sha256`);
     }
+    const own = ownKey(item.key, [storedProject!, m.project!], storedSet);
+    if (own === undefined) throw new IntegrityError(`manifest ${key}: item ${item.service} has key ${JSON.stringify(item.key)}, outside its set ${storedProject}/${storedSet}/`, { hint: ALTERED });
+    item.key = own;
     item.paths ??= [];
+    if (item.databases !== undefined && !(Array.isArray(item.databases) && item.databases.every((d) => typeof d === "string"))) {
+      throw new IntegrityError(`manifest ${key}: item ${item.service} has databases that are not a list of names`);
+    }
     const enc = item.encryption;
     if (enc !== undefined && (enc?.format !== "age" || !Array.isArray(enc.recipients))) {
       throw new IntegrityError(`manifest ${key}: item ${item.service} has an encryption this sdbackup does not know`, { hint: "use the sdbackup version that wrote it, or a newer one" });
@@ -113,4 +134,20 @@ export function parseManifest(text: string, key: string): Manifest {
   }
   m.failed ??= [];
   return m as Manifest;
+}
+
+// --- internal ---
+
+const ALTERED = "the manifest was altered or damaged; sdbackup reads a set's artifacts only from the set's own directory";
+
+/**
+ * Where an item's artifact lies: `<project>/<set>/<name>` beside its manifest, or undefined when the
+ * key points anywhere else (another set, `..`, an absolute path, a sub-directory). The project may
+ * be the one that wrote the set: a set copied under another project's name keeps its keys.
+ */
+function ownKey(key: string, projects: readonly string[], set: string | undefined): string | undefined {
+  const [project, inSet, name, ...more] = key.split("/");
+  const nameOk = name !== undefined && name !== "" && name !== "." && name !== ".." && name !== MANIFEST_NAME && !/[\\\0]/.test(name);
+  if (more.length || !nameOk || inSet !== set || !projects.includes(project!)) return undefined;
+  return `${projects[0]}/${set}/${name}`;
 }

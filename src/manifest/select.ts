@@ -2,7 +2,7 @@ import type { Target } from "../targets/types.ts";
 import type { Manifest } from "./schema.ts";
 import { listSets, type SetInfo } from "./store.ts";
 import { isSetId } from "./keys.ts";
-import { ConfigError, NoSetError } from "../errors.ts";
+import { ConfigError, IntegrityError, NoSetError } from "../errors.ts";
 
 /**
  * The one set selector, for restore and verify: what `--set` means and which sets it picks, on
@@ -11,6 +11,10 @@ import { ConfigError, NoSetError } from "../errors.ts";
  *   "latest") and that holds every requested service.
  * - `all` (verify only): every complete set.
  * - a set id: that set, whatever its status; an incomplete one only where the caller reports it.
+ *
+ * A set whose manifest is there but refused (altered, damaged, a key outside the set) is never
+ * passed over in silence: named by id, or newer than the set `latest` would pick, or under `all`,
+ * verify gets it to report as bad and restore and drills fail with an IntegrityError (exit 1).
  */
 
 export type SetWanted = "latest" | "all" | { id: string };
@@ -51,14 +55,19 @@ export function selectSets(sets: readonly SetInfo[], sel: SetSelection): SetInfo
   const holds = (s: SetInfo) => services.every((svc) => s.manifest?.items.some((i) => i.service === svc));
 
   if (wanted === "all") {
-    const complete = inScope.filter((s) => s.complete && holds(s));
-    if (complete.length === 0) throw new NoSetError(`no complete backup set${holding}${scope}`);
-    return complete;
+    const chosen = inScope.filter((s) => (s.complete && holds(s)) || refused(s));
+    if (chosen.length === 0) throw new NoSetError(`no complete backup set${holding}${scope}`);
+    return chosen;
   }
   if (wanted === "latest") {
     const projects = [...new Set(inScope.map((s) => s.project))].sort();
     if (!sel.project && projects.length > 1) throw ambiguous(projects, `the target holds ${projects.length} projects`);
-    const newest = inScope.find((s) => s.complete && s.manifest?.status === "ok" && holds(s));
+    const usable = (s: SetInfo) => s.complete && s.manifest?.status === "ok" && holds(s);
+    const newest = inScope.find((s) => usable(s) || refused(s));
+    if (newest && refused(newest) && !sel.forVerify) {
+      const older = inScope.find(usable);
+      throw refusedError(newest, older ? `to restore the set before it, pass --set ${older.set}` : undefined);
+    }
     if (!newest) throw new NoSetError(`no complete backup set with status ok${holding}${scope}`);
     return [newest];
   }
@@ -66,6 +75,7 @@ export function selectSets(sets: readonly SetInfo[], sel: SetSelection): SetInfo
   if (matches.length === 0) throw new NoSetError(`no set ${wanted.id}${scope}`, { code: "E_UNKNOWN_SET" });
   if (matches.length > 1) throw ambiguous(matches.map((s) => s.project), `set ${wanted.id} exists in several projects`);
   const found = matches[0]!;
+  if (refused(found) && !sel.forVerify) throw refusedError(found);
   if (!found.complete && !sel.forVerify) {
     throw new NoSetError(`set ${found.set}${scope} is incomplete (${found.problem ?? "no manifest"}) and cannot be restored`);
   }
@@ -80,6 +90,15 @@ export async function selectSet(target: Target, project: string, set: string | u
 }
 
 // --- internal ---
+
+/** A manifest is there but could not be used: not an unfinished run, which has no manifest yet. */
+function refused(s: SetInfo): boolean {
+  return !s.complete && s.problem !== undefined;
+}
+
+function refusedError(s: SetInfo, hint?: string): IntegrityError {
+  return new IntegrityError(`set ${s.project}/${s.set} cannot be used: ${s.problem ?? "its manifest is refused"}`, hint ? { hint } : {});
+}
 
 function ambiguous(projects: string[], why: string): ConfigError {
   return new ConfigError(`${why} (${projects.join(", ")}); say which with --app`, { hint: "or verify everything with --set all" });
