@@ -18,6 +18,8 @@ export interface RcloneBackend {
   dir: string;
   /** Files under `dir` whose names mark an unfinished put. */
   leftovers(): Promise<string[]>;
+  /** Writes objects as files where the backend stores key `k` of the target (`dir/base/k`). */
+  seed(keys: string[], body: Buffer): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,11 +30,18 @@ export async function startRcloneBackend(kind: BackendKind): Promise<RcloneBacke
   const data = path.join(dir, "data");
   await mkdir(data);
   const base = { ...process.env, RCLONE_CONFIG: path.join(dir, "rclone.conf"), RCLONE_CACHE_DIR: path.join(dir, "cache") };
+  const seed = async (keys: string[], body: Buffer) => {
+    for (const key of keys) {
+      await mkdir(path.dirname(path.join(data, "base", key)), { recursive: true });
+      await writeFile(path.join(data, "base", key), body);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // past `rclone serve`'s directory cache
+  };
   const leftovers = async () =>
     (await readdir(data, { recursive: true })).filter((f) => /\.tmp-[0-9a-f]{16}$/.test(String(f))).map(String);
   if (kind === "local") {
     return {
-      url: "rclone:RT:base", dir: data, leftovers,
+      url: "rclone:RT:base", dir: data, leftovers, seed,
       env: { ...base, RCLONE_CONFIG_RT_TYPE: "alias", RCLONE_CONFIG_RT_REMOTE: data },
       stop: () => rm(dir, { recursive: true, force: true }),
     };
@@ -49,12 +58,13 @@ export async function startRcloneBackend(kind: BackendKind): Promise<RcloneBacke
       await sshd.stop();
       await rm(dir, { recursive: true, force: true });
     };
-    return { url: `rclone:RT:${data}/base`, env, dir: data, leftovers, stop };
+    return { url: `rclone:RT:${data}/base`, env, dir: data, leftovers, seed, stop };
   }
   const user = `u${randomBytes(3).toString("hex")}`;
   const pass = randomBytes(12).toString("hex");
   const port = await freePort();
-  const server = spawn("rclone", ["serve", kind, "--addr", `127.0.0.1:${port}`, "--user", user, "--pass", pass, data], {
+  // a short directory cache (seed() writes behind the server's back; 0s makes listings take minutes)
+  const server = spawn("rclone", ["serve", kind, "--addr", `127.0.0.1:${port}`, "--user", user, "--pass", pass, "--dir-cache-time", "1s", data], {
     env: base,
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -75,5 +85,5 @@ export async function startRcloneBackend(kind: BackendKind): Promise<RcloneBacke
   const obscured = execFileSync("rclone", ["obscure", pass], { env: base, encoding: "utf8" }).trim();
   const remote = { TYPE: "webdav", URL: `http://127.0.0.1:${port}/`, VENDOR: "other", USER: user, PASS: obscured };
   const env = { ...base, ...Object.fromEntries(Object.entries(remote).map(([k, v]) => [`RCLONE_CONFIG_RT_${k}`, v])) };
-  return { url: "rclone:RT:base", env, dir: data, leftovers, stop };
+  return { url: "rclone:RT:base", env, dir: data, leftovers, seed, stop };
 }

@@ -13,6 +13,7 @@ for (const kind of ["local", "sftp", "webdav"] as BackendKind[]) {
       target: await openTarget(backend.url, { env: backend.env, cwd: "/" }),
       cleanup: () => backend.stop(),
       listLeftovers: () => backend.leftovers(),
+      seed: (keys, body) => backend.seed(keys, body),
     };
   });
 }
