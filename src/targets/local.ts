@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Writable, type Readable } from "node:stream";
@@ -8,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, TargetError, objectNotFound, throwIfAborted } from "../errors.ts";
 import { assertValidKey, assertValidPrefix, joinKey } from "./shared/keys.ts";
 import { stripCredentials } from "./shared/redact.ts";
+import { linkOnTheWay, linkRefused, refuseLinks } from "./local/links.ts";
 import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
 
 /**
@@ -39,7 +41,7 @@ export const localFactory: TargetFactory = {
 /**
  * A directory on the local filesystem. Files are created 0600 and directories 0700, since backups
  * hold database contents. A put is atomic: it writes a sibling tmp file, fsyncs it, renames it into
- * place and fsyncs the directory.
+ * place and fsyncs the directory. Symbolic links below the root are never followed (local/links.ts).
  */
 export function createLocalTarget(root: string): Target {
   const pathFor = (key: string) => path.join(root, ...key.split("/"));
@@ -68,6 +70,7 @@ export function createLocalTarget(root: string): Target {
       assertValidKey(key);
       throwIfAborted(signal);
       const file = pathFor(key);
+      await refuseLinks(root, key, { self: false });
       const { fh, tmp } = await openTmp(file).catch((err: unknown) => {
         throw fail("create", key, err);
       });
@@ -100,11 +103,13 @@ export function createLocalTarget(root: string): Target {
     async get(key, { signal }) {
       assertValidKey(key);
       throwIfAborted(signal);
+      await refuseLinks(root, key, { self: false });
       let fh: FileHandle;
       try {
-        fh = await open(pathFor(key), "r");
+        fh = await open(pathFor(key), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
       } catch (err) {
         if (isMissing(err)) throw objectNotFound(root, key);
+        if (errno(err) === "ELOOP") throw linkRefused(root, key, key);
         throw fail("open", key, err);
       }
       const info = await fh.stat();
@@ -119,7 +124,10 @@ export function createLocalTarget(root: string): Target {
       assertValidPrefix(prefix);
       throwIfAborted(signal);
       const slash = prefix.lastIndexOf("/");
-      yield* walk(slash < 0 ? "" : prefix.slice(0, slash));
+      const start = slash < 0 ? "" : prefix.slice(0, slash);
+      // Below a link there is nothing of ours; a list of a shorter prefix shows the link itself.
+      if (start !== "" && (await linkOnTheWay(root, start, { self: true })) !== undefined) return;
+      yield* walk(start);
 
       async function* walk(dirKey: string): AsyncGenerator<ObjectInfo> {
         throwIfAborted(signal);
@@ -134,8 +142,9 @@ export function createLocalTarget(root: string): Target {
           const key = joinKey(dirKey, entry.name);
           if (entry.isDirectory()) {
             if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(key);
-          } else if (entry.isFile() && key.startsWith(prefix)) {
-            const info = await stat(pathFor(key)).catch((err: unknown) => {
+          } else if ((entry.isFile() || entry.isSymbolicLink()) && key.startsWith(prefix)) {
+            // A link is listed as itself (get refuses it, naming it; prune removes the link only).
+            const info = await lstat(pathFor(key)).catch((err: unknown) => {
               if (isMissing(err)) return undefined;
               throw fail("stat", key, err);
             });
@@ -149,6 +158,7 @@ export function createLocalTarget(root: string): Target {
     async remove(key, { signal }) {
       assertValidKey(key);
       throwIfAborted(signal);
+      await refuseLinks(root, key, { self: false });
       try {
         await rm(pathFor(key));
       } catch (err) {
