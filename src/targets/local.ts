@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Writable, type Readable } from "node:stream";
@@ -34,6 +34,7 @@ export const localFactory: TargetFactory = {
         hint: "use a path such as ./backups or a URL such as file:///var/backups",
       });
     }
+    await assertDirectory(root);
     return createLocalTarget(root);
   },
 };
@@ -215,6 +216,22 @@ function writeAll(fh: FileHandle, counted: (n: number) => void, wrap: (err: unkn
       flush().then(() => done(), done);
     },
   });
+}
+
+/**
+ * A target that is a regular file (or lies below one) would list as empty and fail only on the first
+ * write: a config error up front, for every command. A missing root is fine (put creates it).
+ */
+async function assertDirectory(root: string): Promise<void> {
+  const info = await stat(root).catch((err: unknown) => {
+    if (errno(err) === "ENOTDIR") throw notADirectory(root, "a path above it is a file");
+    return undefined;
+  });
+  if (info && !info.isDirectory()) throw notADirectory(root, "it is a file");
+}
+
+function notADirectory(root: string, why: string): ConfigError {
+  return new ConfigError(`target ${root} is not a directory (${why})`, { hint: "give --target a directory; a missing one is created by the first backup" });
 }
 
 async function syncDir(dir: string): Promise<void> {
