@@ -72,6 +72,10 @@ export const postgres = {
     return transportDump(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], conn.env, overTcp(ctx, conn));
   },
 
+  // Roles are only created when missing; pg_restore --single-transaction reads its archive to the
+  // last byte before it commits (tested), so a bad tail rolls the whole database back.
+  restoreSafety: (part) => (part?.kind === "globals" ? "additive" : "atomic"),
+
   async restore(ctx, input) {
     const conn = await connect(ctx);
     const part = ctx.part;

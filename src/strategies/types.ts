@@ -143,6 +143,15 @@ export interface Strategy {
    * for that server (never the live service's secrets).
    */
   readonly drill?: { env(password: string): Record<string, string> };
+  /**
+   * Optional: what restoring `part` does when its artifact turns out bad part-way, so that restore
+   * reads it once where that is safe (core/restore/single-read.ts). `atomic`: everything is applied
+   * in one transaction that commits only after the input's last byte, so the artifact is checked
+   * while it streams and a bad tail rolls it back. `additive`: it only creates what is missing
+   * (roles); it is checked whole first and may go before an `atomic` item. Absent: checked whole
+   * before the first item of the run is applied.
+   */
+  restoreSafety?(part: Pick<ArtifactPart, "kind" | "name"> | undefined): "atomic" | "additive" | undefined;
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**

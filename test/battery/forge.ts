@@ -7,12 +7,13 @@ import tar from "tar-stream";
 /**
  * Hostile sets for the battery: the artifact of one item is replaced by `content` (compressed the
  * way the manifest says), and the manifest's sha256 and size are rewritten to match, so integrity
- * checks pass and only the content is malicious. `paths` rewrites what the set claims as well.
+ * checks pass and only the content is malicious. `paths` rewrites what the set claims as well;
+ * `part` picks the item of that part (a postgres database) instead of the service's first.
  */
-export async function forgeItem(target: string, project: string, set: string, service: string, content: Buffer, over: { paths?: string[] } = {}): Promise<void> {
+export async function forgeItem(target: string, project: string, set: string, service: string, content: Buffer, over: { paths?: string[]; part?: string } = {}): Promise<void> {
   const file = join(target, project, set, "manifest.json");
-  const manifest = JSON.parse(await readFile(file, "utf8")) as { items: { service: string; key: string; compression: string; sha256: string; bytes: number; paths: string[] }[] };
-  const item = manifest.items.find((i) => i.service === service);
+  const manifest = JSON.parse(await readFile(file, "utf8")) as { items: { service: string; key: string; compression: string; sha256: string; bytes: number; paths: string[]; part?: { name: string } }[] };
+  const item = manifest.items.find((i) => i.service === service && (over.part === undefined || i.part?.name === over.part));
   if (!item) throw new Error(`set ${set} has no item for ${service}`);
   const stored = item.compression === "zstd" ? zlib.zstdCompressSync(content) : item.compression === "gzip" ? zlib.gzipSync(content) : content;
   await writeFile(join(target, item.key), stored);
