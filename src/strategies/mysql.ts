@@ -1,6 +1,7 @@
 import type { Strategy } from "./types.ts";
 import type { FamilyEnv } from "./mysql-family/family.ts";
-import { backupFamily, familyReady, inspectFamily, restoreFamily, validateDump } from "./mysql-family/family.ts";
+import { backupFamily, familyReady, inspectFamily, restoreFamily } from "./mysql-family/family.ts";
+import { validateDump } from "./mysql-family/dump-check.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { familyInventory } from "./mysql-family/inventory.ts";
 
@@ -34,5 +35,5 @@ export const mysql = {
   restore: (ctx, input) => restoreFamily(ctx, ENV, input),
   inventory: (ctx) => familyInventory(ctx, ENV),
   drill: { env: (password) => ({ MYSQL_ROOT_PASSWORD: password }) },
-  validate: (input) => validateDump(input),
+  validate: (input, item) => validateDump(input, item.databases),
 } satisfies Strategy;

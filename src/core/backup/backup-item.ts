@@ -41,10 +41,12 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     run.log.info(`${label}: ${item.strategy.name} backup started`);
     const transport: { mode: NonNullable<BackupRun["transport"]>; used?: TransportName } = { mode: run.transport ?? "auto" };
     const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
+    let databases: string[] | undefined;
     const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
     const ctx = {
       docker: run.docker, transport, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
+      recordDatabases: (names: readonly string[]) => void (databases = [...names]),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
@@ -64,6 +66,7 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, rawBytes: raw.bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
+      ...(databases ? { databases } : {}),
       ...(inventory ? { inventory } : {}), startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };
   } catch (err) {

@@ -171,7 +171,7 @@ async function readWhole(run: DrillRun, item: ManifestItem, strategy: Strategy, 
       const b = new PassThrough();
       input.pipe(a);
       input.pipe(b);
-      [, inventory] = await Promise.all([strategy.validate(a, { paths: item.paths }), strategy.inventoryOf!(b, { paths: item.paths })]);
+      [, inventory] = await Promise.all([strategy.validate(a, item), strategy.inventoryOf!(b, { paths: item.paths })]);
     }, run.keys, undefined, board.track(name, item.bytes));
   } finally {
     board.done(name);

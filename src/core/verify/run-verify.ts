@@ -114,7 +114,7 @@ export async function verifyItem(target: Target, item: ManifestItem, signal: Abo
     });
     stage.pipe(stages[i + 1] ?? plain);
   });
-  const check = sealedOnly ? finished(plain.resume()) : strategy.validate(plain, { paths: item.paths });
+  const check = sealedOnly ? finished(plain.resume()) : strategy.validate(plain, item);
   const validation = check.then(
     () => undefined,
     (err: unknown) => err,

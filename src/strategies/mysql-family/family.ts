@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { ComposeService } from "../../compose/model.ts";
 import type { RunContext } from "../types.ts";
-import { ConfigError, IntegrityError, StrategyError } from "../../errors.ts";
+import { ConfigError, StrategyError } from "../../errors.ts";
 import { declaresEnv, resolveEnv } from "../shared/credentials.ts";
 import { LABEL, splitList } from "../../compose/labels.ts";
 import { dumpStream, passwordKeys, runWithInput } from "../shared/exec.ts";
@@ -146,6 +146,7 @@ export async function backupFamily(ctx: RunContext, env: FamilyEnv): Promise<Rea
   const mysqlTool = !/mariadb/i.test(`${probe.tool} ${probe.version}`);
   const argv = dumpArgv({ tool: probe.tool, mysqlTool, user: account.user, databases, ...session.file });
   ctx.log.debug(`${ctx.service.name}: ${probe.tool} as ${account.user}, ${databases.length ? databases.join(", ") : "all databases"}`);
+  if (databases.length) ctx.recordDatabases?.(databases);
   return withCleanup(dumpStream(ctx, argv, session.env), session.close);
 }
 
@@ -166,29 +167,6 @@ export async function restoreFamily(ctx: RunContext, env: FamilyEnv, input: Read
     });
   } finally {
     await session.close();
-  }
-}
-
-const HEADERS = ["-- MySQL dump ", "-- MariaDB dump ", "/*M!999999\\- enable the sandbox mode */"].map((h) => Buffer.from(h));
-const TRAILER = "-- Dump completed";
-const TAIL_BYTES = 512;
-
-/** The dump tools write the trailer only after everything else, so its absence means truncation. */
-export async function validateDump(input: Readable): Promise<void> {
-  const need = Math.max(...HEADERS.map((h) => h.length));
-  let head: Buffer = Buffer.alloc(0);
-  let tail: Buffer = Buffer.alloc(0);
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    if (head.length < need) head = Buffer.concat([head, chunk.subarray(0, need - head.length)]);
-    tail = chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
-  }
-  if (head.length === 0) throw new IntegrityError("empty artifact, expected a mysqldump/mariadb-dump SQL file");
-  if (!HEADERS.some((h) => head.subarray(0, h.length).equals(h))) {
-    throw new IntegrityError("not a mysqldump/mariadb-dump SQL file (unexpected header)");
-  }
-  const last = tail.toString("latin1").trimEnd().split("\n").pop() ?? "";
-  if (!last.startsWith(TRAILER)) {
-    throw new IntegrityError(`incomplete SQL dump: it does not end with the "${TRAILER}" line the dump tool writes last`);
   }
 }
 

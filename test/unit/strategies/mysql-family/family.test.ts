@@ -6,7 +6,8 @@ import tar from "tar-stream";
 import type { DockerApi, ExecOptions } from "../../../../src/docker/types.ts";
 import type { RunContext } from "../../../../src/strategies/types.ts";
 import { IntegrityError, StrategyError } from "../../../../src/errors.ts";
-import { dumpArgv, optionFile, resolveAccount, resolveDatabases, restoreArgv, validateDump } from "../../../../src/strategies/mysql-family/family.ts";
+import { dumpArgv, optionFile, resolveAccount, resolveDatabases, restoreArgv } from "../../../../src/strategies/mysql-family/family.ts";
+import { validateDump } from "../../../../src/strategies/mysql-family/dump-check.ts";
 import { mysql } from "../../../../src/strategies/mysql.ts";
 import { mariadb } from "../../../../src/strategies/mariadb.ts";
 import { container, detection, runContext, service } from "../../../helpers/builders.ts";
@@ -164,6 +165,20 @@ describe("validateDump", () => {
   it("finds the trailer across chunk boundaries", async () => {
     const text = "-- MariaDB dump 10.19 " + "x".repeat(5000) + body;
     await expect(validateDump(Readable.from([...text].map((ch) => Buffer.from(ch))))).resolves.toBeUndefined();
+  });
+
+  const named = (...dbs: string[]) => "-- MariaDB dump 10.19\n" + dbs.map((d) => `\n-- Current Database: \`${d}\`\n\nCREATE DATABASE \`${d}\`;\n\nUSE \`${d.replace(/`/g, "``")}\`;\nINSERT INTO t VALUES ('\\nUSE \`x\`;');\n`).join("") + "-- Dump completed\n";
+  it("accepts a dump of exactly the databases the set names, in any order, also cut into single bytes", async () => {
+    await expect(validateDump(Readable.from([Buffer.from(named("app"))]), ["app"])).resolves.toBeUndefined();
+    await expect(validateDump(Readable.from([...named("b", "a`b", "b")].map((ch) => Buffer.from(ch))), ["a`b", "b"])).resolves.toBeUndefined();
+    // a full dump (no databases named) holds every database: no name can be another one
+    await expect(validateDump(Readable.from([Buffer.from(named("other", "mysql"))]), [])).resolves.toBeUndefined();
+  });
+  it("refuses a dump of another database, or of more or fewer than the set names, naming both sides", async () => {
+    await expect(validateDump(Readable.from([Buffer.from(named("other"))]), ["app"])).rejects.toThrow('the artifact is a dump of database "other", but the set names database "app"');
+    await expect(validateDump(Readable.from([Buffer.from(named("app", "other"))]), ["app"])).rejects.toThrow(/databases "app", "other", but the set names database "app"/);
+    await expect(validateDump(Readable.from([Buffer.from(named("app"))]), ["app", "b"])).rejects.toThrow(/database "app", but the set names databases "app", "b"/);
+    await expect(validateDump(Readable.from([Buffer.from("-- MySQL dump 10.13\n-- Dump completed\n")]), ["app"])).rejects.toThrow(/dump of no database, but the set names database "app"/);
   });
 });
 
