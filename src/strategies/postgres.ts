@@ -2,15 +2,16 @@ import type { Readable } from "node:stream";
 import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
-import { checkedArchive, validateArtifact } from "./postgres/archive.ts";
+import { expectMagic } from "./shared/validate.ts";
 import { passwordKeys, runWithInput, transportDump } from "./shared/exec.ts";
 import { probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { labelOf } from "./shared/lifecycle.ts";
-import { createMissingRoles } from "./postgres/globals.ts";
+import { createMissingRoles, GLOBALS_HEADER } from "./postgres/globals.ts";
 import { isSuperuser, listParts } from "./postgres/parts.ts";
 import { dbArg, literal, runSql, type PgConnection } from "./postgres/sql.ts";
 import { databaseInventory } from "./postgres/inventory.ts";
+import { dumpInSnapshot } from "./postgres/snapshot.ts";
 
 const USER_KEYS = ["POSTGRES_USER", "POSTGRESQL_USERNAME", "POSTGRESQL_USER"] as const;
 const DB_KEYS = ["POSTGRES_DB", "POSTGRESQL_DATABASE"] as const;
@@ -50,7 +51,9 @@ export const postgres = {
   // final server listens on the network (PGPORT, when the container sets it, reaches pg_isready too).
   ready: (ctx) => probe(ctx, ["pg_isready", "--host", "127.0.0.1"]),
 
-  // Roles are not counted: a drill's server has its own superuser and the image's defaults.
+  // Roles are not counted: a drill's server has its own superuser and the image's defaults. At
+  // backup the counts run inside the dump's own snapshot instead (postgres/snapshot.ts).
+  inventoryInBackup: true,
   async inventory(ctx) {
     const conn = await connect(ctx);
     if (ctx.part?.kind === "globals") return { counts: {} };
@@ -64,13 +67,18 @@ export const postgres = {
     const part = ctx.part;
     if (part?.kind === "globals") {
       const passwords = (await isSuperuser(ctx, conn)) ? [] : ["--no-role-passwords"];
+      ctx.recordInventory?.({ counts: {} });
       if (passwords.length) ctx.log.warn(`${ctx.service.name}: ${conn.user} is not a superuser; roles are saved without their passwords`);
       // A few kilobytes: starting a helper container costs more than the exec stream does.
       return transportDump(ctx, ["pg_dumpall", "--globals-only", ...passwords, "--no-password", "--username", conn.user, "--dbname", dbArg(conn.home)], conn.env);
     }
     const db = part?.name ?? (await legacyDatabase(ctx, conn));
-    return transportDump(ctx, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], conn.env, overTcp(ctx, conn));
+    return dumpInSnapshot(ctx, conn, db, ["pg_dump", "--format=custom", "--compress=0", "--no-password", "--username", conn.user, "--dbname", dbArg(db)], overTcp(ctx, conn));
   },
+
+  // Roles are only created when missing; pg_restore --single-transaction reads its archive to the
+  // last byte before it commits (tested), so a bad tail rolls the whole database back.
+  restoreSafety: (part) => (part?.kind === "globals" ? "additive" : "atomic"),
 
   async restore(ctx, input) {
     const conn = await connect(ctx);
@@ -80,19 +88,16 @@ export const postgres = {
       if (skipped.length) ctx.log.warn(`${ctx.service.name}: tablespaces ${skipped.join(", ")} are not restored; create them by hand`);
       return runSql(ctx, conn, conn.home, sql, { transaction: true });
     }
-    // Checked here too, before anything is written: a restore may read its artifact only once.
-    const archive = await checkedArchive(input, part);
     const db = part?.name ?? (await legacyDatabase(ctx, conn));
     if (part) await runSql(ctx, conn, conn.home, createDatabaseIfMissing(part.name, part.owner), { transaction: false });
     const argv = [
       "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-password",
       "--username", conn.user, "--dbname", dbArg(db),
     ];
-    await runWithInput(ctx, argv, conn.env, archive);
+    await runWithInput(ctx, argv, conn.env, input);
   },
 
-  // A database part must be a dump of that very database (postgres/archive.ts).
-  validate: (input, item) => validateArtifact(input, item.part),
+  validate: (input) => expectMagic(input, [Buffer.from("PGDMP"), Buffer.from(GLOBALS_HEADER)], "a pg_dump custom-format archive or a pg_dumpall globals dump"),
 } satisfies Strategy;
 
 // --- internal ---

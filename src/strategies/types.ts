@@ -2,11 +2,8 @@ import type { Readable } from "node:stream";
 import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi, TransportMode, TransportName } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
-import type { Inventory, ManifestItem } from "../manifest/schema.ts";
+import type { Inventory } from "../manifest/schema.ts";
 export type { Inventory };
-
-/** What `validate` knows of an artifact: its manifest item's paths, part and databases. */
-export type ArtifactFacts = Pick<ManifestItem, "paths" | "part" | "databases">;
 
 /**
  * Why a service got its strategy: a label, its image name, a server-side environment variable
@@ -54,11 +51,10 @@ export interface RunContext {
   /** How dump bytes travel (`--transport`, default auto); the dump records the one it `used`. */
   transport?: { mode: TransportMode; used?: TransportName };
   /**
-   * Set at backup time only: a strategy whose dump holds some of the server's databases, named
-   * (mysql family), reports their names here. The manifest records them, and `validate` gets them
-   * back to refuse an artifact that holds other databases.
+   * Set at backup time only: a strategy that declares `inventoryInBackup` reports here the
+   * inventory it took inside its dump's own snapshot (at most once per `backup` call).
    */
-  recordDatabases?(databases: readonly string[]): void;
+  recordInventory?(inventory: Inventory): void;
   /** The part being backed up or restored, for strategies with `parts`. */
   part?: Pick<ArtifactPart, "kind" | "name" | "owner">;
   /**
@@ -141,6 +137,15 @@ export interface Strategy {
    */
   inventory?(ctx: RunContext): Promise<Inventory>;
   /**
+   * Declared when `backup` takes the inventory itself, inside the snapshot its dump reads (postgres:
+   * an exported snapshot that the counts and `pg_dump --snapshot` share), and reports it through
+   * `ctx.recordInventory`: the caller then takes none before the dump. Such an inventory is the
+   * dump's own data, so it SHOULD be marked `exact`. A failure to count MUST cost only the
+   * inventory (a warning), never the backup; every session opened for it MUST be closed before the
+   * returned stream ends or errors, also on abort.
+   */
+  readonly inventoryInBackup?: boolean;
+  /**
    * Optional, for kinds whose artifact says everything without a server (volume, sqlite): the
    * inventory read from an uncompressed artifact. Used on the stream as backup writes it and by
    * drills. MUST consume `input` entirely and MUST NOT touch anything but private temp files.
@@ -152,14 +157,21 @@ export interface Strategy {
    * for that server (never the live service's secrets).
    */
   readonly drill?: { env(password: string): Record<string, string> };
+  /**
+   * Optional: what restoring `part` does when its artifact turns out bad part-way, so that restore
+   * reads it once where that is safe (core/restore/single-read.ts). `atomic`: everything is applied
+   * in one transaction that commits only after the input's last byte, so the artifact is checked
+   * while it streams and a bad tail rolls it back. `additive`: it only creates what is missing
+   * (roles); it is checked whole first and may go before an `atomic` item. Absent: checked whole
+   * before the first item of the run is applied.
+   */
+  restoreSafety?(part: Pick<ArtifactPart, "kind" | "name"> | undefined): "atomic" | "additive" | undefined;
   backup(ctx: RunContext): Promise<Readable>;
   restore(ctx: RunContext, input: Readable): Promise<void>;
   /**
    * Checks an uncompressed artifact without any container (used by `verify` and before every
    * restore touches data): format magic, archive structure, unsafe paths. MUST consume `input`
-   * entirely and reject with an IntegrityError that says what is wrong. It MUST refuse an artifact
-   * whose content names another database than `item` does (its `part`, its `databases`): a valid
-   * dump of a different database is as wrong as a corrupt one.
+   * entirely and reject with an IntegrityError that says what is wrong.
    */
-  validate(input: Readable, item: ArtifactFacts): Promise<void>;
+  validate(input: Readable, detection: Pick<Detection, "paths">): Promise<void>;
 }

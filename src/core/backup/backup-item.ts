@@ -41,12 +41,12 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     run.log.info(`${label}: ${item.strategy.name} backup started`);
     const transport: { mode: NonNullable<BackupRun["transport"]>; used?: TransportName } = { mode: run.transport ?? "auto" };
     const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
-    let databases: string[] | undefined;
     const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
+    let recorded: Inventory | undefined;
     const ctx = {
       docker: run.docker, transport, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
-      recordDatabases: (names: readonly string[]) => void (databases = [...names]),
+      recordInventory: (inventory: Inventory) => void (recorded = inventory),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
@@ -59,14 +59,13 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     const raw = byteCounter();
     const transforms = [stallGuard(stallMs, stalled), raw, ...(tap ? [tap.stage] : []), board.track(label), createCompressor(run.compression, run.level), ...(encryptor ? [encryptor] : [])];
     const { bytes, sha256 } = await storeArtifact(run.target, key, source, transforms, run.signal).finally(() => board.done(label));
-    const inventory = counted ?? (await tap?.inventory);
+    const inventory = counted ?? recorded ?? (await tap?.inventory);
     const durationMs = Math.round(performance.now() - t0);
     run.log.info(`${label}: ok, ${bytes} bytes in ${(durationMs / 1000).toFixed(1)} s${transport.used ? ` (${transport.used} transport)` : ""}`);
     return {
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, rawBytes: raw.bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
-      ...(databases ? { databases } : {}),
       ...(inventory ? { inventory } : {}), startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };
   } catch (err) {
@@ -81,7 +80,8 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
 
 /** The strategy's inventory right before its dump; a failure costs the drill comparison, not the backup. */
 async function liveInventory(item: PlanItem, ctx: Parameters<NonNullable<PlanItem["strategy"]["inventory"]>>[0], label: string, log: BackupRun["log"]): Promise<Inventory | undefined> {
-  if (!item.strategy.inventory) return undefined;
+  // A strategy that counts inside its dump's snapshot reports through ctx.recordInventory instead.
+  if (!item.strategy.inventory || item.strategy.inventoryInBackup) return undefined;
   try {
     return await item.strategy.inventory(ctx);
   } catch (err) {

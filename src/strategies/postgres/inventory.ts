@@ -3,15 +3,15 @@ import { query, type PgConnection } from "./sql.ts";
 
 /**
  * A postgres database's inventory: the exact row count of every ordinary table (`schema.table`),
- * counted in one statement so that all counts see one snapshot. At backup time this runs right
- * before `pg_dump` (not inside the dump's own snapshot): rows written in between make a difference
- * that drills report but only fail on when a table lost everything (see docs/strategies/postgres.md).
+ * counted in one statement so that all counts see one snapshot. At backup time that is the dump's
+ * own snapshot (`snapshot`, see snapshot.ts), so the counts are exactly the rows in the dump and a
+ * drill must match them even when the database was busy; a drill counts with no snapshot.
  */
-export async function databaseInventory(ctx: RunContext, conn: PgConnection, db: string): Promise<Inventory> {
-  const rows = await query(ctx, conn, db, COUNT_TABLES);
+export async function databaseInventory(ctx: RunContext, conn: PgConnection, db: string, snapshot?: string): Promise<Inventory> {
+  const rows = await query(ctx, conn, db, COUNT_TABLES, snapshot);
   const counts: Record<string, number> = {};
   for (const [name, count] of rows) counts[name!] = Number(count);
-  return { counts, how: "exact row counts in one statement, right before the dump" };
+  return snapshot ? { counts, exact: true, how: "exact row counts in the dump's own snapshot" } : { counts, how: "exact row counts in one statement" };
 }
 
 // query_to_xml runs a count per table inside the same statement (and snapshot) as the listing.

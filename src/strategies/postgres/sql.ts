@@ -27,9 +27,13 @@ export function literal(s: string): string {
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
-/** Runs one query with psql in `db` and returns its rows as arrays of text fields. */
-export async function query(ctx: RunContext, conn: PgConnection, db: string, sql: string): Promise<string[][]> {
-  const argv = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "--no-password", "-F", FIELD, "-R", RECORD, "--username", conn.user, "--dbname", dbArg(db), "-c", sql];
+/**
+ * Runs one query with psql in `db` and returns its rows as arrays of text fields; with `snapshot`
+ * (an id from `pg_export_snapshot()`), inside a read-only transaction that sees exactly that snapshot.
+ */
+export async function query(ctx: RunContext, conn: PgConnection, db: string, sql: string, snapshot?: string): Promise<string[][]> {
+  const statements = snapshot ? ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", `SET TRANSACTION SNAPSHOT ${literal(snapshot)}`, sql, "COMMIT"] : [sql];
+  const argv = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "--no-password", "-F", FIELD, "-R", RECORD, "--username", conn.user, "--dbname", dbArg(db), ...statements.flatMap((s) => ["-c", s])];
   const text = await collect(dumpStream(ctx, argv, conn.env));
   return text.split(RECORD).map((r) => r.replace(/\n$/, "")).filter((r) => r !== "").map((r) => r.split(FIELD));
 }
