@@ -2,12 +2,12 @@ import type { Readable } from "node:stream";
 import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
-import { expectMagic } from "./shared/validate.ts";
+import { checkedArchive, validateArtifact } from "./postgres/archive.ts";
 import { passwordKeys, runWithInput, transportDump } from "./shared/exec.ts";
 import { probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { labelOf } from "./shared/lifecycle.ts";
-import { createMissingRoles, GLOBALS_HEADER } from "./postgres/globals.ts";
+import { createMissingRoles } from "./postgres/globals.ts";
 import { isSuperuser, listParts } from "./postgres/parts.ts";
 import { dbArg, literal, runSql, type PgConnection } from "./postgres/sql.ts";
 import { databaseInventory } from "./postgres/inventory.ts";
@@ -88,16 +88,19 @@ export const postgres = {
       if (skipped.length) ctx.log.warn(`${ctx.service.name}: tablespaces ${skipped.join(", ")} are not restored; create them by hand`);
       return runSql(ctx, conn, conn.home, sql, { transaction: true });
     }
+    // Checked here too, before anything is written: a restore may read its artifact only once.
+    const archive = await checkedArchive(input, part);
     const db = part?.name ?? (await legacyDatabase(ctx, conn));
     if (part) await runSql(ctx, conn, conn.home, createDatabaseIfMissing(part.name, part.owner), { transaction: false });
     const argv = [
       "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-password",
       "--username", conn.user, "--dbname", dbArg(db),
     ];
-    await runWithInput(ctx, argv, conn.env, input);
+    await runWithInput(ctx, argv, conn.env, archive);
   },
 
-  validate: (input) => expectMagic(input, [Buffer.from("PGDMP"), Buffer.from(GLOBALS_HEADER)], "a pg_dump custom-format archive or a pg_dumpall globals dump"),
+  // A database part must be a dump of that very database (postgres/archive.ts).
+  validate: (input, item) => validateArtifact(input, item.part),
 } satisfies Strategy;
 
 // --- internal ---

@@ -2,8 +2,11 @@ import type { Readable } from "node:stream";
 import type { ComposeService } from "../compose/model.ts";
 import type { ContainerDetails, DockerApi, TransportMode, TransportName } from "../docker/types.ts";
 import type { Logger } from "../ui/logger.ts";
-import type { Inventory } from "../manifest/schema.ts";
+import type { Inventory, ManifestItem } from "../manifest/schema.ts";
 export type { Inventory };
+
+/** What `validate` knows of an artifact: its manifest item's paths, part and databases. */
+export type ArtifactFacts = Pick<ManifestItem, "paths" | "part" | "databases">;
 
 /**
  * Why a service got its strategy: a label, its image name, a server-side environment variable
@@ -55,6 +58,12 @@ export interface RunContext {
    * inventory it took inside its dump's own snapshot (at most once per `backup` call).
    */
   recordInventory?(inventory: Inventory): void;
+  /**
+   * Set at backup time only: a strategy whose dump holds some of the server's databases, named
+   * (mysql family), reports their names here. The manifest records them, and `validate` gets them
+   * back to refuse an artifact that holds other databases.
+   */
+  recordDatabases?(databases: readonly string[]): void;
   /** The part being backed up or restored, for strategies with `parts`. */
   part?: Pick<ArtifactPart, "kind" | "name" | "owner">;
   /**
@@ -171,7 +180,9 @@ export interface Strategy {
   /**
    * Checks an uncompressed artifact without any container (used by `verify` and before every
    * restore touches data): format magic, archive structure, unsafe paths. MUST consume `input`
-   * entirely and reject with an IntegrityError that says what is wrong.
+   * entirely and reject with an IntegrityError that says what is wrong. It MUST refuse an artifact
+   * whose content names another database than `item` does (its `part`, its `databases`): a valid
+   * dump of a different database is as wrong as a corrupt one.
    */
-  validate(input: Readable, detection: Pick<Detection, "paths">): Promise<void>;
+  validate(input: Readable, item: ArtifactFacts): Promise<void>;
 }

@@ -43,10 +43,12 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
     const stallMs = run.stallTimeoutMs ?? DEFAULT_STALL_MS;
     const stalled = (ms: number) => new StrategyError(`no data from ${label} for ${formatElapsed(ms)}: the dump stalled (is its container paused or its database locked?)`, { hint: "raise --stall-timeout if the dump is only slow" });
     let recorded: Inventory | undefined;
+    let databases: string[] | undefined;
     const ctx = {
       docker: run.docker, transport, service: item.service, container, detection: item.detection,
       secrets: createSecretRegistry(), isDatabaseImage, signal: stall.controller.signal, log: run.log, ...(part ? { part } : {}),
       recordInventory: (inventory: Inventory) => void (recorded = inventory),
+      recordDatabases: (names: readonly string[]) => void (databases = [...names]),
     };
     // The header (and scrypt, for a passphrase) before the dump starts: it cannot stall the exec.
     const encryptor = seal ? await createEncryptor(seal) : undefined;
@@ -66,11 +68,14 @@ export async function backupItem(run: BackupRun, set: string, item: PlanItem, bo
       status: "ok", service: name, strategy: item.strategy.name, image: item.service.image ?? container.image,
       key, bytes, rawBytes: raw.bytes, sha256, compression: run.compression, ...(seal ? { encryption: describeEncryption(seal) } : {}), paths: item.detection.paths,
       ...(part ? { part: { kind: part.kind, name: part.name, ...(part.owner ? { owner: part.owner } : {}) } } : {}),
+      ...(databases ? { databases } : {}),
       ...(inventory ? { inventory } : {}), startedAt: startedAt.toISOString(), durationMs, ...(transport.used ? { transport: transport.used } : {}),
     };
   } catch (err) {
     const error = run.signal.aborted ? new CancelledError().message : errorMessage(err);
     if (!run.signal.aborted) run.log.error(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    // An interrupt that left something behind (an S3 upload the store did not confirm aborted) says so.
+    else if (err instanceof CancelledError && err !== run.signal.reason) run.log.warn(`${label}: ${err.message}`);
     const failedPart = part ? { part: part.name } : {};
     return { status: "failed", service: name, strategy: item.strategy.name, error, durationMs: Math.round(performance.now() - t0), ...failedPart };
   } finally {

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { isDatabaseImage } from "../../strategies/index.ts";
 import type { DockerApi } from "../../docker/types.ts";
 import type { Target } from "../../targets/types.ts";
@@ -15,6 +16,7 @@ import { withHooks, type HookResult } from "../lifecycle/hooks.ts";
 import type { RunContext } from "../../strategies/types.ts";
 import { checkRunning, waitReady } from "./preflight.ts";
 import { createProgressBoard } from "../../ui/progress.ts";
+import { restoreWhileChecking, streamedItem } from "./single-read.ts";
 
 export interface RestoreRun {
   manifest: Manifest;
@@ -69,6 +71,7 @@ export interface RestoreResult {
  * server, every artifact read whole (checksum, size, decompression and the strategy's format
  * validation), then each database accepting connections within `waitMs`. Then each item is
  * applied in order; the first failure stops the run and the rest are reported as not started.
+ * One item may skip the verification pass and be checked while it is restored (single-read.ts).
  */
 export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
   for (const { item, plan } of run.items) checkItemPaths(item, plan);
@@ -76,9 +79,15 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
   const servers = [...new Map(run.items.map(({ item, plan }) => [item.service, { service: item.service, strategy: plan.strategy, ctx: contextFor(run, item, plan) }])).values()];
   checkRunning(servers);
   const board = createProgressBoard(run.log);
+  const streamed = streamedItem(run.items);
   try {
-    for (const { item, plan } of run.items) {
+    for (const entry of run.items) {
+      const { item, plan } = entry;
       throwIfAborted(run.signal);
+      if (entry === streamed) {
+        run.log.debug(`${item.service}: ${item.key} is checked while it is restored (read once; a bad tail rolls the restore back)`);
+        continue;
+      }
       run.log.info(`${item.service}: verifying ${item.key}`);
       const name = `${itemName(item)} (verify)`;
       await readArtifact(run.target, item, run.signal, (input) => plan.strategy.validate(input, item), run.keys, run.stallTimeoutMs, board.track(name, item.bytes));
@@ -89,25 +98,26 @@ export async function runRestorePlan(run: RestoreRun): Promise<RestoreResult> {
   }
   await waitReady(servers, run.waitMs ?? 60_000, run.signal, run.log);
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };
-  const { value, hooks, stopReason } = await withHooks({ pre: "restore.pre", post: "restore.post" }, run.services, run.containers, hookDeps, () => applyAll(run));
+  const { value, hooks, stopReason } = await withHooks({ pre: "restore.pre", post: "restore.post" }, run.services, run.containers, hookDeps, () => applyAll(run, streamed));
   const results = value ?? [];
   const failed = Boolean(stopReason) || results.some((r) => r.status === "failed");
   return { project: run.manifest.project, set: run.manifest.set, status: failed ? "failed" : "ok", items: results, hooks, ...(stopReason ? { error: stopReason } : {}) };
 }
 
-async function applyAll(run: RestoreRun): Promise<RestoreItemResult[]> {
+async function applyAll(run: RestoreRun, streamed: RestoreRun["items"][number] | undefined): Promise<RestoreItemResult[]> {
   const board = createProgressBoard(run.log);
   try {
-    return await applyEach(run, board);
+    return await applyEach(run, board, streamed);
   } finally {
     board.stop();
   }
 }
 
-async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgressBoard>): Promise<RestoreItemResult[]> {
+async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgressBoard>, streamed: RestoreRun["items"][number] | undefined): Promise<RestoreItemResult[]> {
   const results: RestoreItemResult[] = [];
   let failed = false;
-  for (const { item, plan } of run.items) {
+  for (const entry of run.items) {
+    const { item, plan } = entry;
     const base = { service: item.service, strategy: item.strategy, key: item.key };
     if (failed) {
       results.push({ ...base, status: "not-started", durationMs: 0 });
@@ -120,7 +130,8 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
       run.log.info(`${item.service}: restoring with ${item.strategy}`);
       const ctx = contextFor(run, item, plan);
       const progress = board.track(name, item.bytes);
-      await readArtifact(run.target, item, run.signal, (input) => plan.strategy.restore(ctx, input), run.keys, run.stallTimeoutMs, progress);
+      const apply = entry === streamed ? (input: Readable) => restoreWhileChecking(plan.strategy, ctx, item, input) : (input: Readable) => plan.strategy.restore(ctx, input);
+      await readArtifact(run.target, item, run.signal, apply, run.keys, run.stallTimeoutMs, progress);
       board.done(name);
       results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0) });
       run.log.info(`${item.service}: restored`);
@@ -129,6 +140,7 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
       failed = true;
       board.done(name);
       run.log.error(`${item.service}: ${err instanceof Error ? err.message : String(err)}`);
+      if (entry === streamed) run.log.error(`${item.service}: ${name} was restored in one transaction, rolled back: its data is as it was`);
       results.push({ ...base, status: "failed", durationMs: Math.round(performance.now() - t0), error: errorMessage(err) });
     }
   }
