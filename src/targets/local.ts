@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { lstat, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { ConfigError, TargetError, objectNotFound, throwIfAborted } from "../errors.ts";
+import { ConfigError, objectNotFound, throwIfAborted } from "../errors.ts";
 import { assertValidKey, assertValidPrefix, joinKey } from "./shared/keys.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import { linkOnTheWay, linkRefused, refuseLinks } from "./local/links.ts";
+import { assertDirectory, errno, failure, isMissing, makeDirs, syncDir } from "./local/fs.ts";
 import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
 
 /**
@@ -46,14 +47,13 @@ export const localFactory: TargetFactory = {
  */
 export function createLocalTarget(root: string): Target {
   const pathFor = (key: string) => path.join(root, ...key.split("/"));
-  const fail = (what: string, key: string, cause: unknown) =>
-    new TargetError(`${root}: cannot ${what} ${key}: ${(cause as Error).message}`, { cause });
+  const fail = (what: string, key: string, cause: unknown) => failure(root, what, key, cause);
 
   async function openTmp(file: string): Promise<{ fh: FileHandle; tmp: string }> {
     const tmp = `${file}.tmp-${randomBytes(8).toString("hex")}`;
     // A concurrent remove() may prune the directory between mkdir and open: retry once.
     for (let attempt = 0; ; attempt++) {
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      await makeDirs(path.dirname(file));
       try {
         return { fh: await open(tmp, "wx", 0o600), tmp };
       } catch (err) {
@@ -216,41 +216,4 @@ function writeAll(fh: FileHandle, counted: (n: number) => void, wrap: (err: unkn
       flush().then(() => done(), done);
     },
   });
-}
-
-/**
- * A target that is a regular file (or lies below one) would list as empty and fail only on the first
- * write: a config error up front, for every command. A missing root is fine (put creates it).
- */
-async function assertDirectory(root: string): Promise<void> {
-  const info = await stat(root).catch((err: unknown) => {
-    if (errno(err) === "ENOTDIR") throw notADirectory(root, "a path above it is a file");
-    return undefined;
-  });
-  if (info && !info.isDirectory()) throw notADirectory(root, "it is a file");
-}
-
-function notADirectory(root: string, why: string): ConfigError {
-  return new ConfigError(`target ${root} is not a directory (${why})`, { hint: "give --target a directory; a missing one is created by the first backup" });
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some filesystems cannot fsync a directory; the rename is then as durable as it gets.
-    if (errno(err) !== "EINVAL" && errno(err) !== "ENOTSUP") throw err;
-  } finally {
-    await fh.close();
-  }
-}
-
-function isMissing(err: unknown): boolean {
-  const code = errno(err);
-  return code === "ENOENT" || code === "ENOTDIR";
-}
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
 }
