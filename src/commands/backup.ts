@@ -56,7 +56,8 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
   const consistent = Boolean(opts.consistent) || project.services.some((s) => isTrue(s.labels[LABEL.consistent]));
   const items = planItems(project, containers, { only: opts.service ?? [], consistent, info: (m) => deps.log.info(m) });
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
-  const opened = await openTargetFlags(opts.target, deps);
+  const stallTimeoutMs = parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout");
+  const opened = await openTargetFlags(opts.target, { ...deps, stallTimeoutMs });
   const target = opened.length === 1 ? opened[0]!.target : createFanOut(opened.map((o) => o.target));
   const display = opened.map((o) => o.display).join(", ");
   if (opts.dryRun) {
@@ -75,7 +76,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
     services: project.services, containers,
     consistent,
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"),
-    stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
+    stallTimeoutMs,
     transport: opts.transport ?? "auto",
     version: VERSION, now: deps.now, signal: deps.signal, log: deps.log,
   });

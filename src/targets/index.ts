@@ -6,7 +6,7 @@ import { memoryFactory } from "./memory.ts";
 import { stripCredentials } from "./shared/redact.ts";
 import { s3Factory } from "./s3.ts";
 import { rcloneFactory } from "./rclone.ts";
-import type { Target, TargetFactory } from "./types.ts";
+import type { Target, TargetFactory, TargetOptions } from "./types.ts";
 
 /** Where backups go when neither `--target` nor `SDBACKUP_TARGET` says. */
 export const DEFAULT_TARGET = "./backups";
@@ -58,10 +58,10 @@ export interface OpenedTarget {
  * resolved once. An empty `--target ''` is a usage error, not the default: it is usually an unset
  * shell variable, and backing up somewhere else than meant must not pass silently.
  */
-export async function openTargetFlag(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<OpenedTarget> {
+export async function openTargetFlag(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string } & TargetOptions): Promise<OpenedTarget> {
   if (flag !== undefined && flag.trim() === "") throw new ConfigError("--target is empty", { hint: "give --target a value (an unset shell variable?)" });
   const url = resolveTargetUrl(flag, opts.env, opts.cwd);
-  const target = await factoryFor(url).create(url, opts.env);
+  const target = await factoryFor(url).create(url, opts.env, opts.stallTimeoutMs !== undefined ? { stallTimeoutMs: opts.stallTimeoutMs } : {});
   return { target, display: redactTarget(url) };
 }
 
@@ -70,7 +70,7 @@ export async function openTargetFlag(flag: string | undefined, opts: { env: Node
  * `--target` flags, else the whitespace-separated list in `SDBACKUP_TARGET` (URLs hold no spaces; a
  * path with one needs a file:// URL with %20), else `./backups`. Other commands use the first.
  */
-export async function openTargetFlags(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<OpenedTarget[]> {
+export async function openTargetFlags(flag: string | undefined, opts: { env: NodeJS.ProcessEnv; cwd: string } & TargetOptions): Promise<OpenedTarget[]> {
   const urls = targetList(flag, opts.env).map((raw) => resolveTargetUrl(raw, opts.env, opts.cwd));
   const twice = urls.find((u, i) => urls.indexOf(u) !== i);
   if (twice !== undefined) throw new ConfigError(`target ${redactTarget(twice)} is given twice`);

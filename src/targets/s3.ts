@@ -9,10 +9,10 @@ import { parseS3Url } from "./s3/settings.ts";
 export const s3Factory: TargetFactory = {
   schemes: ["s3"],
   redact: stripCredentials,
-  async create(url, env) {
+  async create(url, env, opts) {
     const settings = await parseS3Url(url, env);
     // The SDK is large: load it only when an S3 target is really opened.
     const { createS3Target } = await import("./s3/client.ts");
-    return createS3Target(settings);
+    return createS3Target(settings, opts);
   },
 };

@@ -53,5 +53,11 @@ export interface Target {
 export interface TargetFactory {
   readonly schemes: readonly string[];
   redact(url: string): string;
-  create(url: string, env: NodeJS.ProcessEnv): Promise<Target>;
+  create(url: string, env: NodeJS.ProcessEnv, opts?: TargetOptions): Promise<Target>;
+}
+
+/** Run settings a target MAY apply to its own requests. */
+export interface TargetOptions {
+  /** No byte moving for this long means the store stopped answering (backup's --stall-timeout). */
+  stallTimeoutMs?: number;
 }

@@ -36,8 +36,13 @@ export async function storeArtifact(
   return { bytes, sha256 };
 }
 
-/** The dump tool's own error explains more than the "premature close" it causes downstream. */
+/**
+ * The dump tool's own error explains more than the "premature close" it causes downstream. A put
+ * that failed with an error of its own (a target rejects with its source's error otherwise) came
+ * first: the dump only died because nothing read it any more ("pg_dump exited ?", issue 11).
+ */
 function rootCause(piped: unknown, put: unknown): unknown {
+  if (put instanceof TargetError && put !== piped) return put;
   if (piped instanceof SdbackupError) return piped;
   if (put instanceof SdbackupError) return put;
   return piped ?? put;

@@ -18,6 +18,8 @@ export async function tarInventory(input: Readable): Promise<Inventory> {
     names.push(header.type === "directory" ? `${name}/` : header.linkname ? `${name} -> ${header.linkname}` : name);
     bytes += header.type === "file" || header.type === "contiguous-file" ? (header.size ?? 0) : 0;
     body.on("end", () => next());
+    // A tap torn down mid-entry (the target failed) errors the entry too; the pipeline reports it.
+    body.on("error", () => {});
     body.resume();
   });
   await pipeline(input, extract as unknown as Writable);

@@ -38,22 +38,37 @@ export function maxObjectSize(plan: PartPlan): number {
   return total;
 }
 
+/**
+ * How long CompleteMultipartUpload may take. The store assembles the parts before it answers and
+ * sends nothing meanwhile (s3rver copies every byte; AWS documents "several minutes"), so the idle
+ * socket limit of part uploads cannot apply: five minutes plus the object's size at 8 MiB/s, at
+ * most two hours (10 GiB: about 26 min). The run's signal still ends it at once.
+ */
+export function completionTimeoutMs(bytes: number): number {
+  return Math.min(COMPLETE_MAX_MS, COMPLETE_BASE_MS + Math.ceil(bytes / COMPLETE_RATE_BYTES_PER_MS));
+}
+
 export interface UploadState {
   uploadId?: string;
+  /** CompleteMultipartUpload was sent: on failure the object may exist after all. */
+  completing?: boolean;
 }
 
 /**
  * Uploads `body` to Bucket/Key: one PutObject when it fits in the first part, else a multipart
  * upload with at most `queueSize` parts in flight. Rejects on the first failure; the caller aborts
- * `state.uploadId` (Create/Complete are sent without the signal so that they are never cut short).
+ * `state.uploadId`. Every request ends with `signal`; the completion goes through `completer`, a
+ * client without the idle-socket limit, bounded by {@link completionTimeoutMs} instead.
  */
 export async function uploadStream(
-  client: S3Client,
+  clients: { parts: S3Client; completer: S3Client },
   target: { Bucket: string; Key: string },
   body: AsyncIterable<Buffer>,
   opts: { plan: PartPlan; queueSize: number; signal: AbortSignal; state: UploadState },
 ): Promise<void> {
   const { plan, signal, state } = opts;
+  const client = clients.parts;
+  let total = 0;
   const parts: { PartNumber: number; ETag: string }[] = [];
   const inFlight = new Set<Promise<void>>();
   // Part buffers are filled by copying chunks in, and reused once their upload is done: memory
@@ -69,7 +84,8 @@ export async function uploadStream(
   let filled = 0;
 
   const sendPart = async (data: Buffer, whole: Buffer) => {
-    state.uploadId ??= (await client.send(new CreateMultipartUploadCommand({ ...target, ContentType: "application/octet-stream" }))).UploadId;
+    total += data.length;
+    state.uploadId ??= (await client.send(new CreateMultipartUploadCommand({ ...target, ContentType: "application/octet-stream" }), { abortSignal: signal })).UploadId;
     const PartNumber = parts.length + inFlight.size + 1;
     const task = client
       .send(new UploadPartCommand({ ...target, UploadId: state.uploadId, PartNumber, Body: data, ContentLength: data.length }), { abortSignal: signal })
@@ -104,5 +120,29 @@ export async function uploadStream(
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
   parts.sort((a, b) => a.PartNumber - b.PartNumber);
-  await client.send(new CompleteMultipartUploadCommand({ ...target, UploadId: state.uploadId, MultipartUpload: { Parts: parts } }));
+  state.completing = true;
+  const ms = completionTimeoutMs(total);
+  const deadline = AbortSignal.timeout(ms);
+  const complete = new CompleteMultipartUploadCommand({ ...target, UploadId: state.uploadId, MultipartUpload: { Parts: parts } });
+  try {
+    await clients.completer.send(complete, { abortSignal: AbortSignal.any([signal, deadline]) });
+  } catch (err) {
+    if (deadline.aborted && !signal.aborted) throw new CompletionTimeout(ms, { cause: err });
+    throw err;
+  }
 }
+
+/** The store did not confirm the completion in time. */
+export class CompletionTimeout extends Error {
+  override name = "CompletionTimeout";
+  constructor(ms: number, opts: { cause: unknown }) {
+    super(`the store did not confirm the completion of the upload within ${Math.round(ms / 60_000)} min`, opts);
+  }
+}
+
+// --- internal ---
+
+const COMPLETE_BASE_MS = 5 * 60_000;
+/** 8 MiB/s, in bytes per millisecond: slower than any disk a store assembles parts on. */
+const COMPLETE_RATE_BYTES_PER_MS = (8 * 1024 * 1024) / 1000;
+const COMPLETE_MAX_MS = 2 * 60 * 60_000;
