@@ -4,11 +4,14 @@
 //
 // s3rver lacks ListMultipartUploads and AbortMultipartUpload; the small middleware below adds
 // them on top of its filesystem store (`<dir>/<bucket>/._S3rver_uploads/<uploadId>/key`) so that
-// tests can check that an aborted put leaves no multipart upload behind.
+// tests can check that an aborted put leaves no multipart upload behind. An optional fourth
+// argument delays every CompleteMultipartUpload by that many milliseconds.
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
-const [s3rverPath, directory, bucket] = process.argv.slice(2);
+const [s3rverPath, directory, bucket, completeDelay = "0"] = process.argv.slice(2);
+// A store that assembles parts slowly: CompleteMultipartUpload answers only after this delay.
+const completeDelayMs = Number(completeDelay);
 const { default: S3rver } = await import(s3rverPath);
 
 const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
@@ -32,6 +35,9 @@ server.middleware.unshift(async (ctx, next) => {
     await rm(path.join(uploads, id), { recursive: true, force: true });
     ctx.status = 204;
     return;
+  }
+  if (ctx.method === "POST" && url.searchParams.has("uploadId") && completeDelayMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, completeDelayMs));
   }
   await next();
 });

@@ -26,14 +26,15 @@ export interface S3rverHandle {
  * Starts s3rver on 127.0.0.1 on a free port, storing into a fresh temp dir, with one bucket.
  * It runs in a child process (see s3rver-child.mjs) that dies with its stdin. Given `dir` and
  * `bucket` (a restart after a kill), it serves what is stored there and `stop` leaves `dir` alone.
+ * `completeDelayMs` makes every CompleteMultipartUpload answer that late (a slow assembly).
  */
-export async function startS3rver(opts: { dir?: string; bucket?: string } = {}): Promise<S3rverHandle> {
+export async function startS3rver(opts: { dir?: string; bucket?: string; completeDelayMs?: number } = {}): Promise<S3rverHandle> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), "sdbackup-s3rver-")));
   const removeDir = () => (opts.dir === undefined ? rm(dir, { recursive: true, force: true }) : Promise.resolve());
   const bucket = opts.bucket ?? `test-${randomBytes(4).toString("hex")}`;
   const script = fileURLToPath(new URL("./s3rver-child.mjs", import.meta.url));
   const s3rver = createRequire(import.meta.url).resolve("s3rver");
-  const child = spawn(process.execPath, ["--openssl-legacy-provider", script, s3rver, dir, bucket], {
+  const child = spawn(process.execPath, ["--openssl-legacy-provider", script, s3rver, dir, bucket, String(opts.completeDelayMs ?? 0)], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";

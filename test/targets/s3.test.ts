@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TargetError } from "../../src/errors.ts";
 import { openTarget } from "../../src/targets/index.ts";
+import { s3Factory } from "../../src/targets/s3.ts";
 import { parseS3Url } from "../../src/targets/s3/settings.ts";
 import { startS3rver } from "../helpers/s3rver.ts";
 import { describeTarget } from "./conformance.ts";
@@ -85,6 +86,23 @@ describe("s3 target specifics", { timeout: 60_000 }, () => {
     for await (const c of await t.get("big.bin", { signal })) back.push(c as Buffer);
     expect(Buffer.concat(back).equals(data)).toBe(true);
     expect(await openUploads(url, server.env)).toEqual([]);
+  });
+
+  it("a completion slower than the idle-socket limit of parts succeeds (the store assembles silently)", async () => {
+    const slow = await startS3rver({ completeDelayMs: 2500 });
+    try {
+      const url = `s3://${slow.bucket}/slow?endpoint=${slow.endpoint}&partSize=5MiB`;
+      // parts fail after 1 s without a byte either way; the completion has its own deadline
+      const t = await s3Factory.create(url, slow.env, { stallTimeoutMs: 1000 });
+      const data = randomBytes(6 * 1024 * 1024);
+      expect(await t.put("slow.bin", Readable.from([data]), { signal })).toEqual({ bytes: data.length });
+      expect(await slow.uploads()).toEqual([]);
+      const back: Buffer[] = [];
+      for await (const c of await t.get("slow.bin", { signal })) back.push(c as Buffer);
+      expect(Buffer.concat(back).equals(data)).toBe(true);
+    } finally {
+      await slow.stop();
+    }
   });
 
   it("reports a missing bucket as a target failure with a hint, not as a missing object", async () => {
