@@ -16,7 +16,8 @@ import type { ObjectInfo, Target, TargetFactory } from "./types.ts";
 /**
  * Temporary files of in-flight puts: `<name>.tmp-<16 hex>`. list() hides them while they may still
  * be written; one untouched for {@link STALE_TMP_MS} was left by a killed run (SIGKILL) and is
- * listed like any object, so its set shows as incomplete and prune removes it (issue 11 case 10).
+ * listed like any object, so its set shows as incomplete and prune removes it (issue 11 case 10);
+ * the next backup of its project sweeps it once it is older than the grace period.
  */
 const TMP_FILE = /\.tmp-[0-9a-f]{16}$/;
 const STALE_TMP_MS = 3_600_000;
@@ -62,7 +63,7 @@ export function createLocalTarget(root: string): Target {
     }
   }
 
-  return {
+  const target: Target = {
     scheme: "file",
     display: root,
     capabilities: { atomicPut: true, maxConcurrency: 4 },
@@ -168,7 +169,19 @@ export function createLocalTarget(root: string): Target {
       }
       await pruneEmptyParents(key);
     },
+
+    async sweep(prefix, before, { signal }) {
+      const removed: string[] = [];
+      // list() shows a tmp file once no put can still be writing it; only names of ours go.
+      for await (const o of target.list(prefix, { signal })) {
+        if (!TMP_FILE.test(o.key) || o.modified >= before) continue;
+        await target.remove(o.key, { signal });
+        removed.push(o.key);
+      }
+      return removed;
+    },
   };
+  return target;
 
   /** Removes directories left empty above `key`; stops at the first one that still has entries. */
   async function pruneEmptyParents(key: string): Promise<void> {

@@ -47,6 +47,14 @@ export interface Target {
 
   /** remove is idempotent: removing a missing key MUST succeed. */
   remove(key: string, opts: { signal: AbortSignal }): Promise<void>;
+
+  /**
+   * Removes what puts of dead runs left under `prefix` (temporary objects, unfinished multipart
+   * uploads) that has not changed since `before`, and returns what it removed, for one log line.
+   * It MUST NOT touch a committed object nor anything newer than `before` (another run's put may
+   * be writing it). Absent where a put leaves nothing behind even when killed (memory).
+   */
+  sweep?(prefix: string, before: Date, opts: { signal: AbortSignal }): Promise<string[]>;
 }
 
 /** How a URL scheme becomes a Target. `redact` MUST remove every credential from the URL. */

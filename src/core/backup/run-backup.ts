@@ -17,18 +17,20 @@ import type { BackupResult, BackupRun } from "./types.ts";
 import { quiesce, type Downtime } from "../lifecycle/quiesce.ts";
 import { commitToEach } from "./commit-each.ts";
 import { isFanOut } from "./fan-out.ts";
+import { sweepLeftovers } from "./sweep-leftovers.ts";
 export type { BackupItemResult, BackupResult, BackupRun } from "./types.ts";
 
 /**
- * pre hooks → stop/pause (consistent mode) → items, `concurrency` at a time → start/unpause →
- * post hooks → manifest, written last. Post hooks and restarts run in `finally` with their own
- * deadlines, also on failure or interrupt. Failed items leave nothing behind; with some failed the
- * set is committed as partial; with all failed, a failed pre hook, or an interrupt, nothing is
- * committed and stored artifacts are removed again.
+ * leftovers of dead runs swept → pre hooks → stop/pause (consistent mode) → items, `concurrency`
+ * at a time → start/unpause → post hooks → manifest, written last. Post hooks and restarts run in
+ * `finally` with their own deadlines, also on failure or interrupt. Failed items leave nothing
+ * behind; with some failed the set is committed as partial; with all failed, a failed pre hook,
+ * or an interrupt, nothing is committed and stored artifacts are removed again.
  */
 export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
   const started = run.now();
   const set = newSetId(started);
+  await sweepLeftovers(run);
   let downtime: Downtime[] = [];
   let results: ItemOutcome[] = [];
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };

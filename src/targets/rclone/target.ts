@@ -8,6 +8,11 @@ import type { RcloneSettings } from "./settings.ts";
 
 /** Temporary names of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */
 export const TMP_NAME = /\.tmp-[0-9a-f]{16}$/;
+/**
+ * What a killed put may leave: its temporary object, or the partial file a backend writes it
+ * through (`<tmp name>.<hash>.partial` on rclone's local and SFTP backends since 1.63).
+ */
+const LEFTOVER = /\.tmp-[0-9a-f]{16}(\.[0-9a-z]+\.partial)?$/;
 
 interface LsEntry {
   Path: string;
@@ -39,6 +44,22 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): T
     if (err instanceof TargetError && !(err instanceof RcError)) return err;
     return new TargetError(`${s.display}: cannot ${what} ${key}: ${scrub((err as Error).message)}`, { cause: err });
   };
+
+  /** Every file whose key starts with `prefix` (keys relative to the target's root). */
+  async function files(prefix: string, signal: AbortSignal): Promise<LsEntry[]> {
+    assertValidPrefix(prefix);
+    throwIfAborted(signal);
+    const dirKey = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    try {
+      const opt = { recurse: true, filesOnly: true, noMimeType: true };
+      const { list } = await rc.call<{ list: LsEntry[] }>("operations/list", { fs, remote: dirKey, opt }, signal);
+      return list.filter((e) => !e.IsDir && e.Path.startsWith(prefix));
+    } catch (err) {
+      throwIfAborted(signal);
+      if (err instanceof RcError && err.status === 404) return [];
+      throw fail("list", prefix || "/", err);
+    }
+  }
 
   async function stat(key: string, signal: AbortSignal): Promise<LsEntry | null> {
     const { item } = await rc.call<{ item: LsEntry | null }>("operations/stat", { fs, remote: key, opt: { noMimeType: true } }, signal);
@@ -97,24 +118,25 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): T
     },
 
     async *list(prefix, { signal }): AsyncGenerator<ObjectInfo> {
-      assertValidPrefix(prefix);
-      throwIfAborted(signal);
-      const dirKey = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-      let entries: LsEntry[];
-      try {
-        const opt = { recurse: true, filesOnly: true, noMimeType: true };
-        ({ list: entries } = await rc.call<{ list: LsEntry[] }>("operations/list", { fs, remote: dirKey, opt }, signal));
-      } catch (err) {
-        throwIfAborted(signal);
-        if (err instanceof RcError && err.status === 404) return;
-        throw fail("list", prefix || "/", err);
+      for (const e of await files(prefix, signal)) {
+        if (TMP_NAME.test(e.Path)) continue;
+        yield { key: e.Path, size: e.Size, modified: new Date(e.ModTime) };
       }
-      for (const e of entries) {
-        // Paths come relative to the target's root, not to the listed directory.
-        const key = e.Path;
-        if (e.IsDir || !key.startsWith(prefix) || TMP_NAME.test(key)) continue;
-        yield { key, size: e.Size, modified: new Date(e.ModTime) };
+    },
+
+    async sweep(prefix, before, { signal }) {
+      const removed: string[] = [];
+      for (const e of await files(prefix, signal)) {
+        if (!LEFTOVER.test(e.Path) || !(new Date(e.ModTime) < before)) continue;
+        try {
+          await rc.call("operations/deletefile", { fs, remote: e.Path }, signal);
+        } catch (err) {
+          throwIfAborted(signal);
+          if (!(err instanceof RcError && err.status === 404)) throw fail("remove", e.Path, err);
+        }
+        removed.push(e.Path);
       }
+      return removed;
     },
 
     async remove(key, { signal }) {

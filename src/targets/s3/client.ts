@@ -14,6 +14,7 @@ import { assertValidKey, assertValidPrefix, joinKey } from "../shared/keys.ts";
 import type { S3Settings } from "./settings.ts";
 import { maxObjectSize, uploadStream, type UploadState } from "./multipart.ts";
 import type { ObjectInfo, Target } from "../types.ts";
+import { sweepUploads } from "./sweep.ts";
 
 /** Connect, idle socket (no byte either way) and whole-request limits, per request (so per part). */
 const S3_TIMEOUTS = { connectionTimeout: 30_000, socketTimeout: 120_000, requestTimeout: 30 * 60_000, throwOnRequestTimeout: true };
@@ -168,6 +169,8 @@ export function createS3Target(s: S3Settings, opts: { stallTimeoutMs?: number } 
         if (!isNotFound(err)) throw fail("remove", key, err);
       }
     },
+
+    sweep: (prefix, before, { signal }) => sweepUploads(client, { Bucket, base, display: s.display }, prefix, before, signal),
   };
 }
 

@@ -1,0 +1,48 @@
+import type { Target } from "../../targets/types.ts";
+import type { Logger } from "../../ui/logger.ts";
+import { errorMessage, throwIfAborted } from "../../errors.ts";
+import { formatElapsed } from "../../runtime/duration.ts";
+import { DEFAULT_GRACE_MS } from "../retention/apply.ts";
+import { isFanOut } from "./fan-out.ts";
+
+/**
+ * Before a backup writes anything, each of its targets removes what killed runs of the same
+ * project left there (issue 11): local `.tmp-` files, rclone temporary objects, unfinished S3
+ * multipart uploads, each older than prune's default grace period. Best effort: it is bounded in
+ * time, says what it removed in one line, and never fails the backup; only an interrupt ends it.
+ */
+
+/** A sweep that takes longer is given up: the backup matters more. */
+const SWEEP_MS = 30_000;
+
+export interface SweepRun {
+  target: Target;
+  project: string;
+  now: () => Date;
+  signal: AbortSignal;
+  log: Logger;
+  /** Leftovers untouched for this long are dead; prune's default `--grace`. */
+  graceMs?: number;
+}
+
+export async function sweepLeftovers(run: SweepRun): Promise<void> {
+  const graceMs = run.graceMs ?? DEFAULT_GRACE_MS;
+  const before = new Date(run.now().getTime() - graceMs);
+  const members = isFanOut(run.target) ? run.target.members : [run.target];
+  await Promise.all(members.map(async (target) => {
+    if (!target.sweep) return;
+    try {
+      const removed = await target.sweep(`${run.project}/`, before, { signal: AbortSignal.any([run.signal, AbortSignal.timeout(SWEEP_MS)]) });
+      if (removed.length) run.log.info(`removed ${removed.length} leftover(s) of interrupted runs older than ${formatElapsed(graceMs)} from ${target.display}: ${shortList(removed)}`);
+    } catch (err) {
+      throwIfAborted(run.signal);
+      run.log.warn(`could not remove leftovers of interrupted runs from ${target.display}: ${errorMessage(err)}`);
+    }
+  }));
+}
+
+// --- internal ---
+
+function shortList(keys: readonly string[]): string {
+  return keys.length <= 3 ? keys.join(", ") : `${keys.slice(0, 3).join(", ")} and ${keys.length - 3} more`;
+}
