@@ -5,10 +5,7 @@ import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalTarget } from "../../src/targets/local.ts";
 import type { Target } from "../../src/targets/types.ts";
-import { sdbackupInProcess } from "../helpers/cli.ts";
-import { container } from "../helpers/builders.ts";
-import { createFakeDocker } from "../helpers/fake-docker.ts";
-import { tarOf } from "../battery/forge.ts";
+import { shopApp } from "../helpers/shop-app.ts";
 
 // Issue 11, "artifacts that are symlinks leaving the target root are followed": the local target
 // never follows a symbolic link below its root (a link inside the root is refused as well, which is
@@ -101,12 +98,8 @@ describe("verify and restore of a set whose artifact was replaced by a link to /
   it("verify reports the artifact bad and restore exits 1, each naming the key; nothing is restored", async () => {
     const cwd = path.join(dir, "app");
     await mkdir(cwd);
-    await writeFile(path.join(cwd, "compose.yaml"), "name: shop\nservices:\n  files:\n    image: nginx:1\n    labels: { simpledeploy.backup.strategy: volume, simpledeploy.backup.paths: /srv/files }\n");
-    const archive = await tarOf([{ name: "files/", type: "directory" }, { name: "files/readme.txt", body: "v1" }]);
-    const cli = (args: string[]) => {
-      const fake = createFakeDocker({ containers: [container("files", { labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "files" }, project: "shop" })], archives: { "/srv/files": archive } });
-      return { fake, run: sdbackupInProcess([...args, "--target", root], { cwd, docker: async () => fake.api }) };
-    };
+    const app = await shopApp(cwd);
+    const cli = (args: string[]) => app.cli([...args, "--target", root]);
     const backup = await cli(["backup", "--json"]).run;
     expect(backup.code, backup.stderr).toBe(0);
     const { set, items } = JSON.parse(backup.stdout) as { set: string; items: { key: string }[] };

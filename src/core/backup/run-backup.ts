@@ -17,7 +17,7 @@ import type { BackupResult, BackupRun } from "./types.ts";
 import { quiesce, type Downtime } from "../lifecycle/quiesce.ts";
 import { commitToEach } from "./commit-each.ts";
 import { isFanOut } from "./fan-out.ts";
-import { sweepLeftovers } from "./sweep-leftovers.ts";
+import { sweepLeftovers } from "../retention/sweep-leftovers.ts";
 export type { BackupItemResult, BackupResult, BackupRun } from "./types.ts";
 
 /**
@@ -30,7 +30,7 @@ export type { BackupItemResult, BackupResult, BackupRun } from "./types.ts";
 export async function runBackupPlan(run: BackupRun): Promise<BackupResult> {
   const started = run.now();
   const set = newSetId(started);
-  await sweepLeftovers(run);
+  await sweepLeftovers({ ...run, targets: isFanOut(run.target) ? run.target.members : [run.target], prefix: `${run.project}/` });
   let downtime: Downtime[] = [];
   let results: ItemOutcome[] = [];
   const hookDeps = { docker: run.docker, log: run.log, signal: run.signal, timeoutMs: run.hookTimeoutMs };

@@ -6,6 +6,7 @@ import { errorMessage, isAbortError, throwIfAborted } from "../../errors.ts";
 import { applyRetention, DEFAULT_GRACE_MS, REASON, type BucketOf } from "./apply.ts";
 import { policyToJson, type RetentionPolicy } from "./policy.ts";
 import { formatElapsed } from "../../runtime/duration.ts";
+import { sweepLeftovers } from "./sweep-leftovers.ts";
 
 export interface PruneRun {
   target: Target;
@@ -47,6 +48,8 @@ export interface PruneResult {
   removed: number;
   /** Sets whose removal failed. */
   failed: number;
+  /** Temporary objects and unfinished uploads of dead runs removed (none in a dry run). */
+  leftovers: string[];
 }
 
 /**
@@ -99,6 +102,11 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
       }
     }
   }
+  // What no set lists (rclone temporary objects, S3 multipart uploads) goes after the same grace.
+  const leftovers = run.dryRun ? [] : await sweepLeftovers({
+    targets: [run.target], prefix: run.project ? `${run.project}/` : "", now: () => run.now, signal: run.signal, log: run.log,
+    ...(run.graceMs !== undefined ? { graceMs: run.graceMs } : {}),
+  });
   return {
     ...(run.project ? { project: run.project } : {}),
     target: run.target.display,
@@ -109,6 +117,7 @@ export async function runPrunePlan(run: PruneRun): Promise<PruneResult> {
     sets: results.map((r) => r.result),
     removed,
     failed,
+    leftovers,
   };
 }
 

@@ -2,28 +2,23 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sdbackupInProcess } from "../../helpers/cli.ts";
-import { container } from "../../helpers/builders.ts";
-import { createFakeDocker } from "../../helpers/fake-docker.ts";
+import { shopApp, type ShopApp } from "../../helpers/shop-app.ts";
 
 // Issue 11: `list --target /some/regular/file` exited 0 with nothing. A target that is a regular
 // file (or lies below one) is a config error (exit 2) for every command, before any work.
 
-const COMPOSE = "name: shop\nservices:\n  files:\n    image: nginx:1\n    labels: { simpledeploy.backup.strategy: volume, simpledeploy.backup.paths: /srv/files }\n";
 let cwd: string;
 let file: string;
+let app: ShopApp;
 beforeAll(async () => {
   cwd = await mkdtemp(path.join(os.tmpdir(), "sdbackup-notdir-"));
-  await writeFile(path.join(cwd, "compose.yaml"), COMPOSE);
+  app = await shopApp(cwd);
   file = path.join(cwd, "backups.tar");
   await writeFile(file, "a regular file");
 });
 afterAll(() => rm(cwd, { recursive: true, force: true }));
 
-const run = (args: string[]) => {
-  const fake = createFakeDocker({ containers: [container("files", { labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "files" }, project: "shop" })] });
-  return sdbackupInProcess(args, { cwd, docker: async () => fake.api });
-};
+const run = (args: string[]) => app.cli(args).run;
 
 describe("a target that is a regular file", () => {
   it.each([

@@ -1,12 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sdbackupInProcess } from "../../helpers/cli.ts";
-import { container } from "../../helpers/builders.ts";
-import { createFakeDocker } from "../../helpers/fake-docker.ts";
-import { tarOf } from "../../battery/forge.ts";
+import { shopApp, type ShopApp } from "../../helpers/shop-app.ts";
 import { failure } from "../../../src/targets/local/fs.ts";
 
 // Issue 11: a backup to a read-only target reported `ENOENT … mkdir` (Node's recursive mkdir hides
@@ -17,15 +14,13 @@ import { failure } from "../../../src/targets/local/fs.ts";
 // fails it rather than skipping it. A directory without write permission (EACCES) only stops a
 // user other than root, so that case runs for them; the errno texts are checked without a mount.
 
-const COMPOSE = "name: shop\nservices:\n  files:\n    image: nginx:1\n    labels: { simpledeploy.backup.strategy: volume, simpledeploy.backup.paths: /srv/files }\n";
 let cwd: string;
+let app: ShopApp;
 let ro: string | undefined;
 let whyNoMount = "";
-let archive: Buffer;
 beforeAll(async () => {
   cwd = await mkdtemp(path.join(os.tmpdir(), "sdbackup-ro-"));
-  await writeFile(path.join(cwd, "compose.yaml"), COMPOSE);
-  archive = await tarOf([{ name: "files/", type: "directory" }, { name: "files/readme.txt", body: "v1" }]);
+  app = await shopApp(cwd);
   const mnt = path.join(cwd, "ro");
   await mkdir(mnt);
   try {
@@ -44,10 +39,7 @@ const asRoot = (argv: string[]) => {
   const [cmd, ...args] = process.getuid?.() === 0 ? argv : ["sudo", "-n", ...argv];
   execFileSync(cmd!, args, { stdio: "pipe" });
 };
-const backup = (target: string) => {
-  const fake = createFakeDocker({ containers: [container("files", { labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "files" }, project: "shop" })], archives: { "/srv/files": archive } });
-  return sdbackupInProcess(["backup", "--target", target], { cwd, docker: async () => fake.api });
-};
+const backup = (target: string) => app.cli(["backup", "--target", target]).run;
 const oneClearLine = (stderr: string, expected: RegExp) => {
   const errors = stderr.split("\n").filter((l) => expected.test(l));
   expect(errors.length, stderr).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,10 +6,7 @@ import { parseManifest, type Manifest } from "../../../src/manifest/schema.ts";
 import { manifestKey } from "../../../src/manifest/keys.ts";
 import { openTarget } from "../../../src/targets/index.ts";
 import type { MemoryTarget } from "../../../src/targets/memory.ts";
-import { sdbackupInProcess } from "../../helpers/cli.ts";
-import { container } from "../../helpers/builders.ts";
-import { createFakeDocker } from "../../helpers/fake-docker.ts";
-import { tarOf } from "../../battery/forge.ts";
+import { shopApp, type ShopApp } from "../../helpers/shop-app.ts";
 
 // Issue 11, "keys pointing into another set": a manifest may only name artifacts inside its own
 // set. One that points elsewhere (another set's artifact, `..`, an absolute path) is refused when it
@@ -52,23 +49,17 @@ describe("parseManifest: artifact keys stay inside the manifest's own set", () =
 
 // --- the commands: exit 1, one line, nothing read or written ---
 
-const COMPOSE = `name: shop\nservices:\n  files:\n    image: nginx:1\n    labels: { simpledeploy.backup.strategy: volume, simpledeploy.backup.paths: /srv/files }\n`;
-const containers = [container("files", { labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "files" }, project: "shop" })];
 let cwd: string;
-let archive: Buffer;
+let app: ShopApp;
 beforeAll(async () => {
   cwd = await mkdtemp(path.join(os.tmpdir(), "sdbackup-keys-"));
-  await writeFile(path.join(cwd, "compose.yaml"), COMPOSE);
-  archive = await tarOf([{ name: "files/", type: "directory" }, { name: "files/readme.txt", body: "v1" }]);
+  app = await shopApp(cwd);
 });
 afterAll(() => rm(cwd, { recursive: true, force: true }));
 
 describe("verify, restore and verify --restore-test refuse a set whose manifest points into another set", () => {
   const T = "memory://foreign-keys";
-  const cli = (args: string[], at?: string) => {
-    const fake = createFakeDocker({ containers, archives: { "/srv/files": archive } });
-    return { fake, run: sdbackupInProcess([...args, "--target", T], { cwd, docker: async () => fake.api, ...(at ? { now: () => new Date(at) } : {}) }) };
-  };
+  const cli = (args: string[], now?: string) => app.cli([...args, "--target", T], now ? { now } : {});
   let first: string;
   let second: string;
   let store: MemoryTarget;

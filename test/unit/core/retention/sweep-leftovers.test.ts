@@ -2,14 +2,12 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sweepLeftovers } from "../../../../src/core/backup/sweep-leftovers.ts";
-import { createFanOut } from "../../../../src/core/backup/fan-out.ts";
+import { sweepLeftovers } from "../../../../src/core/retention/sweep-leftovers.ts";
+import { runPrunePlan } from "../../../../src/core/retention/run-prune.ts";
 import { createMemoryTarget } from "../../../../src/targets/memory.ts";
 import type { Target } from "../../../../src/targets/types.ts";
-import { sdbackupInProcess } from "../../../helpers/cli.ts";
-import { collectingLogger, container } from "../../../helpers/builders.ts";
-import { createFakeDocker } from "../../../helpers/fake-docker.ts";
-import { tarOf } from "../../../battery/forge.ts";
+import { collectingLogger } from "../../../helpers/builders.ts";
+import { shopApp } from "../../../helpers/shop-app.ts";
 
 // Issue 11: what a killed run leaves in the target is removed by the next backup of its project
 // (not only by prune), once older than the grace period; best effort, never failing the backup.
@@ -42,13 +40,9 @@ describe("backup sweeps its project's leftovers from the local target (CLI)", ()
     await leftover(root, committed, 48 * HOUR);
     const cwd = path.join(dir, "app");
     await mkdir(cwd);
-    await writeFile(path.join(cwd, "compose.yaml"), "name: shop\nservices:\n  files:\n    image: nginx:1\n    labels: { simpledeploy.backup.strategy: volume, simpledeploy.backup.paths: /srv/files }\n");
-    const fake = createFakeDocker({
-      containers: [container("files", { labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "files" }, project: "shop" })],
-      archives: { "/srv/files": await tarOf([{ name: "files/", type: "directory" }, { name: "files/a", body: "a" }]) },
-    });
+    const app = await shopApp(cwd);
 
-    const r = await sdbackupInProcess(["backup", "--target", root], { cwd, docker: async () => fake.api });
+    const r = await app.cli(["backup", "--target", root]).run;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split("\n").filter((l) => l.includes("leftover"))).toEqual([`removed 1 leftover(s) of interrupted runs older than 24h from ${root}: ${dead}`]);
     const left = await files(root);
@@ -58,31 +52,62 @@ describe("backup sweeps its project's leftovers from the local target (CLI)", ()
   });
 });
 
+describe("backup to two local targets sweeps each of them", () => {
+  it("both targets lose their dead tmp files; the backup exits 0", async () => {
+    const roots = [path.join(dir, "one"), path.join(dir, "two")];
+    const dead = "shop/20261101T000000Z-dead/files.tar.zst.tmp-0123456789abcdef";
+    for (const root of roots) await leftover(root, dead, 48 * HOUR);
+    const cwd = path.join(dir, "app");
+    await mkdir(cwd);
+    const app = await shopApp(cwd);
+    const r = await app.cli(["backup", "--target", roots[0]!, "--target", roots[1]!]).run;
+    expect(r.code, r.stderr).toBe(0);
+    for (const root of roots) {
+      expect(await files(root)).not.toContain(dead);
+      expect(r.stderr).toContain(`removed 1 leftover(s) of interrupted runs older than 24h from ${root}: ${dead}`);
+    }
+  });
+});
+
+describe("prune sweeps its scope with its --grace; a dry run does not", () => {
+  it("runPrunePlan passes the project's prefix and now - grace, and reports what went", async () => {
+    const calls: unknown[][] = [];
+    const target = Object.assign(createMemoryTarget(), { sweep: async (...args: unknown[]) => (calls.push(args), ["shop/s/x.tmp-1"]) });
+    const base = { target, policy: undefined, policySource: "none" as const, allowRemoveAll: false, now: new Date("2026-11-29T12:00:00Z"), signal: new AbortController().signal, log: collectingLogger() };
+    expect((await runPrunePlan({ ...base, project: "shop", graceMs: 2 * HOUR, dryRun: true })).leftovers).toEqual([]);
+    expect(calls).toEqual([]);
+    const pruned = await runPrunePlan({ ...base, project: "shop", graceMs: 2 * HOUR, dryRun: false });
+    expect(pruned.leftovers).toEqual(["shop/s/x.tmp-1"]);
+    await runPrunePlan({ ...base, dryRun: false });
+    expect(calls.map(([prefix, before]) => [prefix, (before as Date).toISOString()])).toEqual([["shop/", "2026-11-29T10:00:00.000Z"], ["", "2026-11-28T12:00:00.000Z"]]);
+  });
+});
+
 describe("sweepLeftovers", () => {
   const signal = new AbortController().signal;
   const now = () => new Date("2026-11-29T12:00:00Z");
   const sweeping = (result: () => Promise<string[]>, calls: unknown[][]): Target =>
     Object.assign(createMemoryTarget(), { sweep: async (...args: unknown[]) => (calls.push(args), result()) });
 
-  it("asks every target of a fan-out for the project's prefix and 24h ago; targets without sweep are skipped", async () => {
+  it("asks every target for the prefix and 24h ago; targets without sweep are skipped", async () => {
     const calls: unknown[][] = [];
     const a = sweeping(async () => ["shop/s/x.tmp-1"], calls);
     const b = sweeping(async () => [], calls);
     const log = collectingLogger();
-    await sweepLeftovers({ target: createFanOut([a, createMemoryTarget(), b]), project: "shop", now, signal, log });
+    await sweepLeftovers({ targets: [a, createMemoryTarget(), b], prefix: "shop/", now, signal, log });
     expect(calls.map(([prefix, before]) => [prefix, (before as Date).toISOString()])).toEqual([["shop/", "2026-11-28T12:00:00.000Z"], ["shop/", "2026-11-28T12:00:00.000Z"]]);
     expect(log.lines).toEqual(["info: removed 1 leftover(s) of interrupted runs older than 24h from memory://test: shop/s/x.tmp-1"]);
   });
 
   it("a failing sweep is one warning, never a failure", async () => {
     const log = collectingLogger();
-    await sweepLeftovers({ target: sweeping(async () => { throw new Error("listing refused"); }, []), project: "shop", now, signal, log });
+    await sweepLeftovers({ targets: [sweeping(async () => { throw new Error("listing refused"); }, [])], prefix: "shop/", now, signal, log });
     expect(log.lines).toEqual(["warn: could not remove leftovers of interrupted runs from memory://test: listing refused"]);
   });
 
   it("an interrupt ends it as an interrupt", async () => {
     const ac = new AbortController();
     const target = sweeping(async () => { ac.abort(new Error("interrupted")); throw new Error("aborted"); }, []);
-    await expect(sweepLeftovers({ target, project: "shop", now, signal: ac.signal, log: collectingLogger() })).rejects.toMatchObject({ name: "CancelledError", exitCode: 130 });
+    await expect(sweepLeftovers({ targets: [target], prefix: "shop/", now, signal: ac.signal, log: collectingLogger() })).rejects.toMatchObject({ name: "CancelledError", exitCode: 130 });
   });
 });
