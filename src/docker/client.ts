@@ -9,7 +9,7 @@ import { execBuffered, execStream } from "./exec.ts";
 import { listImageTags, runWithVolumesOf } from "./helper-container.ts";
 import { resolveContext } from "./context.ts";
 import { sshOptions } from "./ssh.ts";
-import { createTransport } from "./transport.ts";
+import { createLoadTransport, createTransport } from "./transport.ts";
 import { removeLabelled, startThrowaway } from "./throwaway.ts";
 import type { DockerApi } from "./types.ts";
 
@@ -49,6 +49,7 @@ export function createApi(engine: Engine): DockerApi {
     execStream: (id, argv, opts) => execStream(engine, id, argv, opts),
     exec: (id, argv, opts) => execBuffered(engine, id, argv, opts),
     dumpStream: createTransport(engine),
+    loadStream: createLoadTransport(engine),
     getArchive: (id, path, opts) => getArchive(engine, id, path, opts),
     putArchive: (id, path, tar, opts) => putArchive(engine, id, path, tar, opts),
     runWithVolumesOf: (from, images, argv, opts) => runWithVolumesOf(engine, from, images, argv, opts),

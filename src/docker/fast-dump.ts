@@ -34,10 +34,10 @@ export interface FastDumpOptions extends ExecOptions {
   helperEnv?: Record<string, string>;
 }
 
-/** A private 0700 directory with the FIFO `out` (mode 0600) in it. */
-export async function makeFifoDir(): Promise<{ dir: string; fifo: string }> {
+/** A private 0700 directory with the FIFO `name` (mode 0600) in it: `out` for dumps, `in` for restores (fast-load.ts). */
+export async function makeFifoDir(name: "out" | "in" = "out"): Promise<{ dir: string; fifo: string }> {
   const dir = await mkdtemp(join(tmpdir(), XFER_PREFIX)); // mkdtemp creates it 0700
-  const fifo = join(dir, "out");
+  const fifo = join(dir, name);
   try {
     await promisify(execFile)("mkfifo", ["-m", "0600", fifo]);
   } catch (err) {
@@ -161,12 +161,7 @@ export class FastOutput extends Transform {
   }
 
   async #readLogs(): Promise<void> {
-    try {
-      const logs = (await this.#helper?.logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer | undefined;
-      if (logs) this.#tail.push(Buffer.from(stripFrames(logs)));
-    } catch {
-      // The helper is gone; the exit code is the report.
-    }
+    await readHelperStderr(this.#helper, this.#tail);
   }
 
   #cleanup(): Promise<void> {
@@ -181,18 +176,33 @@ export class FastOutput extends Transform {
   }
 
   #failure(exitCode: number): StrategyError {
-    const stderrTail = this.#tail.text(this.#secrets);
-    return new StrategyError("command failed", {
-      exec: {
-        ...(this.#opts.service === undefined ? {} : { service: this.#opts.service }),
-        container: this.#helper?.id ?? "transport helper",
-        argv: this.#argv.map((arg) => redact(arg, this.#secrets)),
-        exitCode,
-        stderrTail,
-        durationMs: Date.now() - this.#startedAt,
-      },
-    });
+    return helperFailure({ helper: this.#helper, argv: this.#argv, secrets: this.#secrets, tail: this.#tail, service: this.#opts.service, startedAt: this.#startedAt }, exitCode);
   }
+
+}
+
+/** Appends a helper's stderr (from its logs) to `tail`; a helper already gone leaves the exit code as the report. */
+export async function readHelperStderr(helper: Dockerode.Container | undefined, tail: StderrTail): Promise<void> {
+  try {
+    const logs = (await helper?.logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer | undefined;
+    if (logs) tail.push(Buffer.from(stripFrames(logs)));
+  } catch {
+    // The helper is gone; the exit code is the report.
+  }
+}
+
+/** A helper's failure as the exec path reports one: redacted argv, exit code, stderr tail. */
+export function helperFailure(h: { helper: Dockerode.Container | undefined; argv: string[]; secrets: string[]; tail: StderrTail; service: string | undefined; startedAt: number }, exitCode: number): StrategyError {
+  return new StrategyError("command failed", {
+    exec: {
+      ...(h.service === undefined ? {} : { service: h.service }),
+      container: h.helper?.id ?? "transport helper",
+      argv: h.argv.map((arg) => redact(arg, h.secrets)),
+      exitCode,
+      stderrTail: h.tail.text(h.secrets),
+      durationMs: Date.now() - h.startedAt,
+    },
+  });
 }
 
 /** `<hostname>/<pid>`: whose helper a container is, so a later run can tell a live owner. */

@@ -1,5 +1,6 @@
 // How dump bytes leave a container: the exec stream (any engine) or the fast FIFO transport
-// (fast-dump.ts, local engines only). One function decides, so strategies never care.
+// (fast-dump.ts, and fast-load.ts for restores; local engines only). One function decides, so
+// strategies never care.
 import type Dockerode from "dockerode";
 import { randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
@@ -9,6 +10,8 @@ import { ConfigError, DockerError } from "../errors.ts";
 import { engineMessage, type Engine } from "./engine.ts";
 import { execStream } from "./exec.ts";
 import { DIR_LABEL, fastDump, makeFifoDir, MOUNT, OWNER_LABEL, ownerTag, TRANSPORT_LABEL, XFER_PREFIX } from "./fast-dump.ts";
+import { fastLoad } from "./fast-load.ts";
+import type { Readable } from "node:stream";
 import type { ContainerDetails, Dump, DumpOptions, TransportMode } from "./types.ts";
 
 export const TRANSPORT_MODES: readonly TransportMode[] = ["auto", "fast", "exec"];
@@ -16,21 +19,43 @@ export const TRANSPORT_MODES: readonly TransportMode[] = ["auto", "fast", "exec"
 /** Helpers of a crashed run older than this are removed even when their owner cannot be checked. */
 const STALE_MS = 24 * 3600_000;
 
-/** One engine's transport: a run id for its helpers, the leftover sweep and probes done once. */
+/** One engine's transport for dumps: a run id for its helpers, the leftover sweep and probes done once. */
 export function createTransport(engine: Engine): (container: ContainerDetails, argv: string[], opts: DumpOptions) => Promise<Dump> {
+  const choose = chooser(engine);
+  return async (container, argv, opts) => {
+    const way = await choose(container, opts);
+    if (way.runId === undefined) return { stream: execStream(engine, container.id, argv, opts), transport: "exec", ...(way.fallback ? { fallback: way.fallback } : {}) };
+    return { stream: fastDump(engine, container, argv, { ...opts, runId: way.runId }), transport: "fast" };
+  };
+}
+
+/** The same for restores: the command reads `stdin`; the stream returned ends after its exit 0. */
+export function createLoadTransport(engine: Engine): (container: ContainerDetails, argv: string[], opts: DumpOptions & { stdin: Readable }) => Promise<Dump> {
+  const choose = chooser(engine);
+  return async (container, argv, opts) => {
+    const way = await choose(container, opts);
+    if (way.runId === undefined) return { stream: execStream(engine, container.id, argv, opts), transport: "exec", ...(way.fallback ? { fallback: way.fallback } : {}) };
+    const { stdin, ...rest } = opts;
+    return { stream: fastLoad(engine, container, argv, stdin, { ...rest, runId: way.runId }), transport: "fast" };
+  };
+}
+
+/**
+ * Fast (a run id for the helpers) or exec (and why, when auto fell back). `--transport fast` where
+ * it cannot work is an error; a command without `helperEnv` needs the container's own sockets.
+ */
+function chooser(engine: Engine): (container: ContainerDetails, opts: DumpOptions) => Promise<{ runId?: string; fallback?: string }> {
   const runId = randomUUID().slice(0, 8);
   let swept: Promise<void> | undefined;
   const probes = new Map<string, Promise<string | undefined>>();
-  return async (container, argv, opts) => {
-    const exec = (fallback?: string): Dump => ({ stream: execStream(engine, container.id, argv, opts), transport: "exec", ...(fallback ? { fallback } : {}) });
-    if (opts.transport === "exec") return exec();
-    const refuse = (why: string) => {
-      if (opts.transport === "auto") return undefined;
-      throw new ConfigError(`--transport fast: ${why}`, { hint: "use --transport auto (or exec)" });
-    };
-    if (!isLocalEngine(engine.endpoint)) return refuse(`the engine at ${engine.endpoint} is not on this machine`) ?? exec("the engine is not on this machine");
-    // The strategy's choice, not the engine's limit: such a dump uses exec under --transport fast too.
-    if (!opts.helperEnv) return exec("this dump needs the container's own sockets");
+  return async (container, opts) => {
+    if (opts.transport === "exec") return {};
+    if (!isLocalEngine(engine.endpoint)) {
+      if (opts.transport === "fast") throw new ConfigError(`--transport fast: the engine at ${engine.endpoint} is not on this machine`, { hint: "use --transport auto (or exec)" });
+      return { fallback: "the engine is not on this machine" };
+    }
+    // The strategy's choice, not the engine's limit: such a command uses exec under --transport fast too.
+    if (!opts.helperEnv) return { fallback: "this command needs the container's own sockets" };
     swept ??= removeLeftovers(engine).then(() => {}, () => {});
     await swept;
     let probe = probes.get(container.image);
@@ -38,9 +63,9 @@ export function createTransport(engine: Engine): (container: ContainerDetails, a
     const reason = await probe;
     if (reason) {
       if (opts.transport === "fast") throw new DockerError(`--transport fast: ${reason}`, { hint: "use --transport auto (or exec)" });
-      return exec(reason);
+      return { fallback: reason };
     }
-    return { stream: fastDump(engine, container, argv, { ...opts, runId }), transport: "fast" };
+    return { runId };
   };
 }
 

@@ -117,6 +117,14 @@ export interface DockerApi {
    */
   dumpStream?(container: ContainerDetails, argv: string[], opts: DumpOptions): Promise<Dump>;
 
+  /**
+   * Runs a restore command that reads `opts.stdin`, by the transport `opts.transport` asks for; the
+   * stream is the command's output (empty over fast) and ends only after its exit 0, with
+   * {@link execStream}'s guarantees (redacted failures, abort stops it, a failed input never
+   * reaches the command as a clean end). Absent where there is no fast path: callers use execStream.
+   */
+  loadStream?(container: ContainerDetails, argv: string[], opts: DumpOptions & { stdin: Readable }): Promise<Dump>;
+
   /** A tar stream of `path` (a file or a directory, the archive's top entry named after its basename). */
   getArchive(id: string, path: string, opts: { signal: AbortSignal }): Promise<Readable>;
   /** Extracts a tar stream into the directory `path`, which MUST exist. */

@@ -3,7 +3,7 @@ import type { Strategy, RunContext } from "./types.ts";
 import { declaresEnv, resolveEnv } from "./shared/credentials.ts";
 import { LABEL, splitList } from "../compose/labels.ts";
 import { checkedArchive, validateArtifact } from "./postgres/archive.ts";
-import { passwordKeys, runWithInput, transportDump } from "./shared/exec.ts";
+import { passwordKeys, transportDump, transportLoad } from "./shared/exec.ts";
 import { probe } from "./shared/ready.ts";
 import { repoMatcher } from "./shared/image-match.ts";
 import { labelOf } from "./shared/lifecycle.ts";
@@ -96,7 +96,7 @@ export const postgres = {
       "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-password",
       "--username", conn.user, "--dbname", dbArg(db),
     ];
-    await runWithInput(ctx, argv, conn.env, archive);
+    await transportLoad(ctx, argv, conn.env, archive, overTcp(ctx, conn));
   },
 
   // A database part must be a dump of that very database (postgres/archive.ts).

@@ -1,5 +1,10 @@
 // Postgres restores read their database artifact once (core/restore/single-read.ts): a bad
-// artifact found while it streams is rolled back, so live data stays as it was.
+// artifact found while it streams is rolled back, so live data stays as it was. And they go over
+// the fast transport in reverse (docker/fast-load.ts): a helper container fed through a FIFO.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeStack, waitForPostgres } from "../helpers/compose.ts";
 import { sdbackup } from "../helpers/cli.ts";
 import { forgeItem } from "../battery/forge.ts";
+import { docker } from "../helpers/docker.ts";
 
 const stack = composeStack(join(import.meta.dirname, "../strategies/postgres/compose.yaml"), "sdbpgrs");
 const psql = (sql: string) => stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-tAc", sql]);
@@ -86,6 +92,49 @@ describe("postgres restore in one read", () => {
     } finally {
       await restoreItem(original);
     }
+  }, 180_000);
+});
+
+describe("postgres restore over the fast transport", () => {
+  const helpersOf = async (pid: number) => docker.listContainers({ all: true, filters: { label: [`sdbackup.transport.owner=${hostname()}/${pid}`] } });
+
+  it("round trip: --transport fast restores the database through a helper; --json and -v name the transport", async () => {
+    await psql("update t set s = 'fast' where g <= 500");
+    const r = await cli(["restore", "--set", set, "--yes", "--transport", "fast", "--json", "-v"]);
+    expect(r.code, r.stderr).toBe(0);
+    const items = (JSON.parse(r.stdout) as { items: { key: string; transport?: string }[] }).items;
+    expect(items.filter((i) => i.key.endsWith(".pgdump.zst")).map((i) => i.transport)).toEqual(["fast", "fast"]);
+    expect(r.stderr).toMatch(/db: restored \(fast transport\)/);
+    expect(await snapshot()).toBe(backedUp);
+    const exec = await cli(["restore", "--set", set, "--yes", "--transport", "exec", "--json"]);
+    expect(exec.code, exec.stderr).toBe(0);
+    expect((JSON.parse(exec.stdout) as { items: { key: string; transport?: string }[] }).items.filter((i) => i.key.endsWith(".pgdump.zst")).map((i) => i.transport)).toEqual(["exec", "exec"]);
+  }, 180_000);
+
+  it("SIGINT during a fast restore exits 130, removes the helper and its FIFO directory, and live data is unchanged", async () => {
+    await psql("update t set s = 'before the interrupt' where g <= 10");
+    const before = await snapshot();
+    // pg_restore --clean waits for this lock to drop t, so the helper is still restoring when the interrupt comes.
+    const id = await stack.containerId("db");
+    await promisify(execFile)("docker", ["exec", "-d", id, "psql", "-U", "app", "-d", "appdb", "-c", "begin; lock table t in access share mode; select pg_sleep(60); commit;"]);
+    let pid = 0;
+    const result = sdbackup(["restore", "--set", set, "--yes", "--transport", "fast", "--app", stack.project, "--target", target], { cwd, onSpawn: (p) => (pid = p) });
+    let dirs: string[] = [];
+    for (let i = 0; i < 600 && dirs.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (pid) dirs = (await helpersOf(pid)).filter((c) => c.State === "running" && c.Labels["sdbackup.transport"] !== "probe").map((c) => c.Labels["sdbackup.transport.dir"]!);
+    }
+    expect(dirs.length, "no running helper container appeared").toBeGreaterThan(0);
+    expect(dirs.every((d) => existsSync(join(d, "in")))).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(pid, "SIGINT");
+    const r = await result;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(await helpersOf(pid)).toEqual([]);
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
+    await psql("select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep%' and pid <> pg_backend_pid()");
+    expect(await snapshot()).toBe(before);
   }, 180_000);
 });
 

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { isDatabaseImage } from "../../strategies/index.ts";
-import type { DockerApi } from "../../docker/types.ts";
+import type { DockerApi, TransportMode, TransportName } from "../../docker/types.ts";
 import type { Target } from "../../targets/types.ts";
 import type { Logger } from "../../ui/logger.ts";
 import type { Manifest, ManifestItem } from "../../manifest/schema.ts";
@@ -34,6 +34,8 @@ export interface RestoreRun {
   stallTimeoutMs?: number;
   /** Opens encrypted artifacts (identities, passphrase); not needed for plaintext sets. */
   keys?: KeyRing;
+  /** How restore bytes reach the database (`--transport`, default auto; docker/transport.ts). */
+  transport?: TransportMode;
   signal: AbortSignal;
   log: Logger;
 }
@@ -46,6 +48,8 @@ export interface RestoreItemResult {
   status: "ok" | "failed" | "not-started";
   durationMs: number;
   error?: string;
+  /** How the bytes reached the database, for strategies that choose (postgres databases). */
+  transport?: TransportName;
 }
 
 export interface RestoreResult {
@@ -128,13 +132,15 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
     try {
       throwIfAborted(run.signal);
       run.log.info(`${item.service}: restoring with ${item.strategy}`);
-      const ctx = contextFor(run, item, plan);
+      const transport: { mode: TransportMode; used?: TransportName } = { mode: run.transport ?? "auto" };
+      const ctx = { ...contextFor(run, item, plan), transport };
       const progress = board.track(name, item.bytes);
       const apply = entry === streamed ? (input: Readable) => restoreWhileChecking(plan.strategy, ctx, item, input) : (input: Readable) => plan.strategy.restore(ctx, input);
       await readArtifact(run.target, item, run.signal, apply, run.keys, run.stallTimeoutMs, progress);
       board.done(name);
-      results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0) });
-      run.log.info(`${item.service}: restored`);
+      const via = transport.used ? { transport: transport.used } : {};
+      results.push({ ...base, status: "ok", durationMs: Math.round(performance.now() - t0), ...via });
+      run.log.info(`${item.service}: restored${transport.used ? ` (${transport.used} transport)` : ""}`);
     } catch (err) {
       throwIfAborted(run.signal);
       failed = true;

@@ -44,6 +44,25 @@ export async function transportDump(ctx: RunContext, argv: string[], env: Record
   return dump.stream;
 }
 
+/**
+ * {@link runWithInput} by the transport `ctx.transport` asks for (docker/transport.ts; exec when
+ * absent), recording the one used; `helperEnv` as for {@link transportDump}.
+ */
+export async function transportLoad(ctx: RunContext, argv: string[], env: Record<string, string>, input: Readable, helperEnv?: Record<string, string>): Promise<void> {
+  // Only where the caller asks (restore does; drills keep exec into their throwaway server).
+  const mode = ctx.transport?.mode ?? "exec";
+  if (!ctx.docker.loadStream || mode === "exec") {
+    if (ctx.transport) ctx.transport.used = "exec";
+    return runWithInput(ctx, argv, env, input);
+  }
+  const opts = { env, stdin: input, secrets: ctx.secrets.values(), service: ctx.service.name, signal: ctx.signal, transport: mode };
+  const load = await ctx.docker.loadStream(ctx.container, argv, helperEnv ? { ...opts, helperEnv } : opts);
+  if (load.fallback) ctx.log.debug(`${ctx.service.name}: exec transport (${load.fallback})`);
+  if (ctx.transport) ctx.transport.used = load.transport;
+  load.stream.resume();
+  await finished(load.stream);
+}
+
 /** `simpledeploy.backup.password-env` names the variable that holds the password. */
 export function passwordKeys(ctx: RunContext, defaults: readonly string[]): string[] {
   const override = ctx.service.labels[LABEL.passwordEnv] ?? ctx.container.labels[LABEL.passwordEnv];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createTransport, isLocalEngine } from "../../../src/docker/transport.ts";
+import { Readable } from "node:stream";
+import { createLoadTransport, createTransport, isLocalEngine } from "../../../src/docker/transport.ts";
 import type { Engine } from "../../../src/docker/engine.ts";
 import type { ContainerDetails } from "../../../src/docker/types.ts";
 import { ConfigError } from "../../../src/errors.ts";
@@ -39,5 +40,13 @@ describe("createTransport: where the fast transport cannot work", () => {
     const dump = await createTransport(engine("unix:///var/run/docker.sock"))(container, ["pg_dump"], opts("auto"));
     dump.stream.on("error", () => {}).destroy();
     expect(dump.transport).toBe("exec");
+  });
+
+  it("restores decide the same way: exec on a remote engine (saying why), a usage error under --transport fast", async () => {
+    const stdin = () => Readable.from([]);
+    const load = await createLoadTransport(engine("tcp://10.0.0.5:2375"))(container, ["pg_restore"], { ...opts("auto", { PGHOST: "127.0.0.1" }), stdin: stdin() });
+    load.stream.on("error", () => {}).destroy();
+    expect(load).toMatchObject({ transport: "exec", fallback: expect.stringMatching(/not on this machine/) });
+    await expect(createLoadTransport(engine("tcp://10.0.0.5:2375"))(container, ["pg_restore"], { ...opts("fast", { PGHOST: "127.0.0.1" }), stdin: stdin() })).rejects.toBeInstanceOf(ConfigError);
   });
 });
