@@ -21,6 +21,8 @@ import type { ComposeProject } from "../compose/model.ts";
 import type { ManifestItem } from "../manifest/schema.ts";
 import { renderTable } from "../ui/table.ts";
 import { parseElapsed } from "../runtime/duration.ts";
+import { TRANSPORT_MODES } from "../docker/transport.ts";
+import type { TransportMode } from "../docker/types.ts";
 
 export interface RestoreOptions extends CommonOptions, DecryptOptions {
   set?: string;
@@ -36,6 +38,8 @@ export interface RestoreOptions extends CommonOptions, DecryptOptions {
   wait?: string;
   /** `--from-app`: restore sets stored under this project into the current one. */
   fromApp?: string;
+  /** How restore bytes reach the database (docker/transport.ts). */
+  transport?: TransportMode;
 }
 
 export interface RestorePlanResult {
@@ -94,6 +98,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
     waitMs: parseElapsed(opts.wait ?? "60s", "--wait"),
     hookTimeoutMs: parseElapsed(opts.hookTimeout ?? "5m", "--hook-timeout"), signal: deps.signal, log: deps.log,
     stallTimeoutMs: parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout"),
+    transport: opts.transport ?? "auto",
   });
   const unfinished = [...new Set(result.items.filter((i) => i.status !== "ok").map((i) => i.service))];
   return {
@@ -117,6 +122,7 @@ export const register: CommandRegistrar = (program: Command, deps: Deps, setExit
     .addOption(new Option("--database <name>", "only this database (and the missing roles) of a service stored per database").argParser(nonEmpty("--database")))
     .addOption(new Option("--wait <duration>", "how long each database may take to accept connections before anything is restored").default("60s").argParser(elapsed("--wait")))
     .addOption(new Option("--from-app <name>", "restore sets stored under this project into this one (staging copy, new host)").argParser(nonEmpty("--from-app")))
+    .addOption(new Option("--transport <kind>", "how restore bytes reach the database: fast (helper container + FIFO, local engines), exec, or auto").choices([...TRANSPORT_MODES]).default("auto"))
     .action(async (opts: RestoreOptions & ReportOptions) => {
       const result = await reported("restore", opts, deps, (d) => runRestore(opts, d, (q) => askOnTerminal(q, d)));
       if (opts.json) deps.out(JSON.stringify(result, null, 2));
