@@ -3,7 +3,11 @@ import { mkdtemp, readFile, readdir, rm, writeFile, open } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeStack, waitForPostgres } from "../../helpers/compose.ts";
-import { sdbackup } from "../../helpers/cli.ts";
+import { sdbackup, type CliRun } from "../../helpers/cli.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 /**
  * A drill must not prove what would not restore: a set whose manifest says a table held rows that
@@ -24,6 +28,8 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
     await stack.up();
     await waitForPostgres(stack, "db", "app", "appdb");
     await stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-c", "create table t (id int primary key); insert into t select generate_series(1, 500)"]);
+    // enough rows that pg_restore runs for a moment in the throwaway server (the SIGINT case)
+    await stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-c", "create table big as select g, md5(g::text) as h from generate_series(1, 400000) g; create index on big (h)"]);
     const backup = await cli(["backup"]);
     expect(backup.code, backup.stderr).toBe(0);
     set = (JSON.parse(backup.stdout) as { set: string }).set;
@@ -58,6 +64,33 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
     } finally {
       await writeFile(manifestPath(), original);
     }
+  }, 300_000);
+
+  it("one SIGINT while the throwaway server restores: exit 130 within seconds, no drill container or volume left", async () => {
+    let pid = 0;
+    const running = sdbackup(["verify", "--restore-test", "--set", set, "--app", stack.project, "--target", target], { cwd, onSpawn: (p) => (pid = p) });
+    const drillContainers = async () => (await run("docker", ["ps", "-aq", "--filter", `label=sdbackup.drill.project=${stack.project}`])).stdout.split("\n").filter(Boolean);
+    let restoring: string | undefined;
+    let ended: CliRun | undefined;
+    void running.then((r) => (ended = r));
+    const deadline = Date.now() + 120_000;
+    while (!restoring && !ended && Date.now() < deadline) {
+      for (const id of await drillContainers()) {
+        const ps = await run("docker", ["top", id, "-o", "pid,args"]).then((r) => r.stdout, () => "");
+        if (/^\s*\d+\s+\S*\bpg_restore /m.test(ps)) restoring = id;
+      }
+    }
+    expect(restoring, `pg_restore never seen running in a drill container; ${ended ? `the drill ended: ${ended.code} ${ended.stderr}` : ""}`).toBeDefined();
+    const volumes = JSON.parse((await run("docker", ["inspect", "--format", "{{json .Mounts}}", restoring!])).stdout) as { Type: string; Name?: string }[];
+    const anonymous = volumes.filter((m) => m.Type === "volume").map((m) => m.Name!);
+    expect(anonymous.length).toBeGreaterThan(0);
+    const sent = Date.now();
+    process.kill(pid, "SIGINT");
+    const r = await running;
+    expect(r.code, r.stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(20_000);
+    expect(await drillContainers()).toEqual([]);
+    for (const name of anonymous) await expect(run("docker", ["volume", "inspect", name])).rejects.toThrow();
   }, 300_000);
 
   it("a corrupted artifact: exit 1 naming the checksum", async () => {
