@@ -1,5 +1,6 @@
 import type Dockerode from "dockerode";
 import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
 import { join } from "node:path";
 import { DockerError } from "../errors.ts";
 import { getArchive, putArchive } from "./archive.ts";
@@ -93,11 +94,15 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv): Endpoint {
     const options = { ...none, socketPath: undefined, protocol: "ssh", host, port, username, sshOptions: sshOptions(host, port, env) };
     return { display: `ssh://${username}@${host}:${port}`, options: options as Dockerode.DockerOptions };
   }
-  const tls = url.protocol === "https:" || Boolean(context?.tls) || (!context && Boolean(env.DOCKER_TLS_VERIFY)) || url.port === "2376";
+  // A context with SkipTLSVerify speaks TLS without checking the engine's certificate, as the docker CLI does.
+  const skipVerify = Boolean(context?.skipTLSVerify);
+  const tls = url.protocol === "https:" || Boolean(context?.tls) || skipVerify || (!context && Boolean(env.DOCKER_TLS_VERIFY)) || url.port === "2376";
   const port = url.port || (tls ? "2376" : "2375");
-  const display = `tcp://${host}:${port}`;
+  const display = `tcp://${host}:${port}${skipVerify ? " (TLS not verified: the context's SkipTLSVerify)" : ""}`;
   const options: Dockerode.DockerOptions = { ...none, socketPath: undefined, host, port, protocol: tls ? "https" : "http" };
-  if (tls) Object.assign(options, context?.tls ?? readCerts(env));
+  if (tls) Object.assign(options, context?.tls ?? (skipVerify ? {} : readCerts(env)));
+  // docker-modem passes no rejectUnauthorized to https.request, only an agent.
+  if (skipVerify) Object.assign(options, { agent: new Agent({ rejectUnauthorized: false }) });
   return { display, options };
 }
 
