@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   E_INTEGRITY: { exitCode: ExitCode.failed },
   E_NO_SET: { exitCode: ExitCode.failed, hint: SEE_LIST },
   E_INTERNAL: { exitCode: ExitCode.failed, hint: "this is a bug in sdbackup, please report it" },
+  E_TIMEOUT: { exitCode: ExitCode.failed },
   E_CANCELLED: { exitCode: ExitCode.interrupted },
 } as const satisfies Record<string, { exitCode: ExitCodeValue; hint?: string }>;
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -174,6 +175,17 @@ export class CancelledError extends SdbackupError {
   override name = "CancelledError";
   constructor(message = "interrupted", opts?: ErrorOptions) {
     super("E_CANCELLED", message, opts);
+  }
+}
+
+/**
+ * The run's total time limit (`--timeout`) elapsed (exit 1, not 130: nobody interrupted it). Work
+ * is aborted and cleaned up the way an interrupt is; nothing is committed.
+ */
+export class TimeoutError extends SdbackupError {
+  override name = "TimeoutError";
+  constructor(message: string, opts?: ErrorOptions) {
+    super("E_TIMEOUT", message, opts);
   }
 }
 

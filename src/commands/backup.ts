@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addStallTimeoutOption, addTargetOption, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addStallTimeoutOption, addTargetOption, addTimeoutOption, type CommonOptions } from "./options.ts";
 import { checkCompression, cronExpr, elapsed, nonEmptyList, wholeNumber } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
@@ -85,7 +85,7 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("backup").description("back up every data service of a compose project into one set");
-  addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd), true))))
+  addTimeoutOption(addStallTimeoutOption(addEncryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd), true)))))
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .addOption(new Option("--compression <kind>", "artifact compression").choices(["zstd", "gzip", "none"]).default("zstd"))
     .addOption(new Option("--transport <kind>", "how dump bytes leave the container: fast (helper container + FIFO, local engines), exec, or auto").choices([...TRANSPORT_MODES]).default("auto"))

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { SdbackupError, type ExitCodeValue } from "../errors.ts";
 import type { OutputMode } from "../ui/logger.ts";
 import { redactTarget } from "../targets/index.ts";
-import { appName, elapsed, nonEmpty, nonEmptyList } from "./validate.ts";
+import { appName, elapsed, nonEmpty, nonEmptyList, timeLimit } from "./validate.ts";
 
 /**
  * A command's action reports the exit code it wants (0 ok, 3 partial, …) through `setExit`, or throws.
@@ -50,6 +50,14 @@ export function addTargetOption(cmd: Command, repeatable = false): Command {
 /** `--stall-timeout`: how long a stream may send nothing before the run fails (see pipeline/stall.ts). */
 export function addStallTimeoutOption(cmd: Command): Command {
   return cmd.addOption(new Option("--stall-timeout <duration>", "fail when a dump, upload or download sends no data for this long (e.g. 90s, 5m)").default("5m").argParser(elapsed("--stall-timeout")));
+}
+
+/**
+ * `--timeout`: the whole run's time limit (core/report/reported.ts applies it). No default: a run
+ * has only its stall, request and hook timeouts unless the user bounds it as a whole.
+ */
+export function addTimeoutOption(cmd: Command): Command {
+  return cmd.addOption(new Option("--timeout <duration>", "give up (exit 1, work cleaned up, nothing committed) when the whole run takes longer than this (e.g. 30m, 2h; default: no limit)").argParser(timeLimit("--timeout")));
 }
 
 /** `-v`, `-q` and `--json`: `cli.ts` adds them to every command, so none can forget them. */

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addTargetOption, addTimeoutOption, type CommonOptions } from "./options.ts";
 import { elapsed } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
@@ -52,7 +52,7 @@ export async function runPrune(opts: PruneOptions, deps: Deps): Promise<PruneRes
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("prune").description("remove backup sets that the retention policy no longer keeps");
-  addRetentionOptions(addReportOptions(addTargetOption(addCommonOptions(cmd, "only this compose project (its retention label is the default policy); default: the project in this directory"))))
+  addTimeoutOption(addRetentionOptions(addReportOptions(addTargetOption(addCommonOptions(cmd, "only this compose project (its retention label is the default policy); default: the project in this directory")))))
     .addOption(new Option("--grace <duration>", "age after which an incomplete set counts as abandoned").default("24h").argParser(elapsed("--grace", MAX_GRACE_MS)))
     .option("--allow-remove-all", "let the policy remove every set, including the newest backup of each service")
     .option("--dry-run", "show what would be kept and removed, and why; remove nothing")

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addStallTimeoutOption, addTargetOption, type CommonOptions } from "./options.ts";
+import { addCommonOptions, addStallTimeoutOption, addTargetOption, addTimeoutOption, type CommonOptions } from "./options.ts";
 import { elapsed, nonEmpty, nonEmptyList } from "./validate.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
@@ -113,7 +113,7 @@ export async function runRestore(opts: RestoreOptions, deps: Deps, confirm: (que
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
   const cmd = program.command("restore").description("restore a backup set into the project's running services");
-  addStallTimeoutOption(addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd)))))
+  addTimeoutOption(addStallTimeoutOption(addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(cmd))))))
     .option("--set <id>", "set id, or latest", "latest")
     .addOption(new Option("--service <name>", "only this service (repeatable)").argParser(nonEmptyList("--service")))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")

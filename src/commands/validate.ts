@@ -41,6 +41,14 @@ export function elapsed(flag: string, maxMs = MAX_TIMER_MS): (value: string) => 
   };
 }
 
+/** A time limit: {@link elapsed}, and more than zero (a limit of nothing would fail every run at once). */
+export function timeLimit(flag: string): (value: string) => string {
+  return (value) => {
+    if (parseElapsed(value, flag) === 0) throw new ConfigError(`${flag} must be more than 0s, got "${value}"`, { hint: `leave ${flag} out for no limit` });
+    return value;
+  };
+}
+
 /** A cron schedule (`0 3 * * *`, optionally `CRON_TZ=Zone …`): checked now, kept as typed. */
 export function cronExpr(flag: string): (value: string) => string {
   return (value) => {

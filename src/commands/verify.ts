@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CommandRegistrar } from "./options.ts";
-import { addCommonOptions, addTargetOption } from "./options.ts";
+import { addCommonOptions, addTargetOption, addTimeoutOption } from "./options.ts";
 import { addReportOptions, reported, type ReportOptions } from "./notify-options.ts";
 import type { Deps } from "../deps.ts";
 import { ConfigError, ExitCode, NoSetError } from "../errors.ts";
@@ -44,7 +44,7 @@ export async function runVerify(opts: VerifyOptions, deps: Deps): Promise<Verify
 }
 
 export const register: CommandRegistrar = (program: Command, deps: Deps, setExit) => {
-  addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"), "compose project (needed when the target holds several); default: the project in this directory"))))
+  addTimeoutOption(addDecryptOptions(addReportOptions(addTargetOption(addCommonOptions(program.command("verify").description("re-read sets from the target and check checksums, decompression and formats"), "compose project (needed when the target holds several); default: the project in this directory")))))
     .option("--set <id>", "set id, latest (newest complete set with status ok) or all", "latest")
     .option("--restore-test", "restore drill: restore each artifact into a throwaway container and compare with the backup's inventory")
     .option("--image <service=image>", "with --restore-test: image for a service's throwaway server (repeatable)", collect)

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   CancelledError, ComposeError, ConfigError, DockerError, ERROR_CODES, IntegrityError, InternalError, NoSetError, StrategyError,
-  TargetError, exitCodeFor,
+  TargetError, TimeoutError, exitCodeFor,
 } from "../../src/errors.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -14,6 +14,7 @@ describe("the error-code table", () => {
       new ConfigError("x"), new ComposeError("x"), new DockerError("x"), new StrategyError("x"), new TargetError("x"),
       new TargetError("x", { code: "E_NOT_FOUND" }), new IntegrityError("x"), new NoSetError("x"),
       new NoSetError("x", { code: "E_UNKNOWN_SET" }), new CancelledError(), new InternalError("x"),
+      new TimeoutError("x"),
     ];
     for (const err of errors) {
       const spec: { exitCode: number; hint?: string } = ERROR_CODES[err.code];

@@ -1,8 +1,10 @@
-// Runs one command with monitoring around it: start pings, the run, finish notifications, metrics file, JSON report.
+// Runs one command with monitoring around it: start pings, the run (within its --timeout), finish notifications, metrics file, JSON report.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Deps } from "../../deps.ts";
-import { ConfigError, SdbackupError, errorMessage, exitCodeFor, isAbortError } from "../../errors.ts";
+import { ConfigError, SdbackupError, TimeoutError, errorMessage, exitCodeFor, isAbortError } from "../../errors.ts";
+import { withDeadline } from "../../runtime/deadline.ts";
+import { parseElapsed } from "../../runtime/duration.ts";
 import { redact, secretValues } from "../../docker/redact.ts";
 import { NOTIFY_ON, notifyFinish, notifyStart, parseNotifyUrls, type NotifyOn, type NotifyOutcome, type RunCommand, type RunEvent } from "../../notify/index.ts";
 import { createSend, type SendOptions } from "../../notify/http.ts";
@@ -28,6 +30,8 @@ export interface RunScope {
   app?: string;
   target?: string;
   dryRun?: boolean;
+  /** `--timeout`: the run's total time limit, as typed (checked by the option's parser). */
+  timeout?: string;
 }
 
 /** Added to a result document when `--notify` (or SDBACKUP_NOTIFY) is in use. */
@@ -43,7 +47,10 @@ export interface Reported {
 export async function reported<R extends object>(
   command: RunCommand, opts: ReportOptions & RunScope, deps: Deps, run: (deps: Deps) => Promise<R>, sendOptions?: SendOptions,
 ): Promise<R & Reported> {
-  if (opts.dryRun) return run(deps);
+  // The one place a run's signal gets its deadline: every command with --timeout runs through here.
+  const timeoutMs = opts.timeout === undefined ? undefined : parseElapsed(opts.timeout, "--timeout");
+  const limited = (d: Deps) => withDeadline(d.signal, timeoutMs, "--timeout", (signal) => run({ ...d, signal }));
+  if (opts.dryRun) return limited(deps);
   const notifyOn = parseNotifyOn(opts.notifyOn);
   const channels = parseNotifyUrls(opts.notify, deps.env);
   const secrets = payloadSecrets(deps.env, channels.flatMap((c) => c.secrets));
@@ -57,7 +64,7 @@ export async function reported<R extends object>(
   let result: R | undefined;
   let error: unknown;
   try {
-    result = await run({ ...deps, log });
+    result = await limited({ ...deps, log });
   } catch (err) {
     error = err;
   }
@@ -79,7 +86,7 @@ export async function reported<R extends object>(
     else runLog.fileOnly("info", `${event.title} in ${(event.durationMs / 1000).toFixed(1)}s`);
   }
   // an interrupted run still reports, but must end within seconds of Ctrl-C
-  const finishSend = deps.signal.aborted ? createSend({ timeoutMs: INTERRUPTED_TIMEOUT_MS, retryDelayMs: 0 }) : send;
+  const finishSend = deps.signal.aborted || error instanceof TimeoutError ? createSend({ timeoutMs: INTERRUPTED_TIMEOUT_MS, retryDelayMs: 0 }) : send;
   outcomes.push(...(await notifyFinish(channels, event, notifyOn, finishSend)));
   for (const o of outcomes.filter((x) => !x.ok)) log.warn(`notification (${o.notifier} ${o.to}, ${o.phase}) failed after ${o.attempts} attempt(s): ${o.error}`);
 
