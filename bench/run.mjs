@@ -3,6 +3,7 @@
 //   npm run bench -- [--sizes 256,1024 | --size-mb 1024] [--runs 3] [--cli source,binary]
 //                    [--breakdown] [--drop-caches] [--node-options "--max-semi-space-size=1"] [--json out.json]
 //                    [--idle-below 0.3] [--idle-wait 15] [--backpressure-s 20] [--skip-transports | --only-transports]
+//                    [--s3-sizes 1024[,10240]] [--skip-s3 | --only-s3]
 //
 // Starts a postgres:15 container labelled as service `db` of a compose project, fills it to each size
 // (ascending; the table only grows), and at each size measures wall time, output size, host CPU time
@@ -15,6 +16,9 @@
 // At the largest size, bench/transport.mjs compares the dump tool's floor, the exec floor, sdbackup
 // over the fast and the exec transport and restic reading stdin (issue 16; --skip-transports: not;
 // --only-transports: nothing else).
+// Then bench/s3-upload-memory.mjs measures the peak RSS of S3 uploads into s3rver at the defaults,
+// one per --s3-sizes entry in MiB (1024 by default; 10240 takes 5-7 min on 2 cores), and a
+// simulated 1,000-part cap taking more than 1,000 × 5 MiB (3-4 min); --only-s3 runs only those.
 // Exits 0 when it ran (goals missed or not), 1 on an error, 130 when interrupted; the container and
 // the temporary directory are removed in every case.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -29,6 +33,7 @@ import { breakdownTable, judge, judgeBackpressure, mib, sizeTable } from "./lib/
 import { backpressureCheck } from "./lib/backpressure.mjs";
 import { breakdown, measureSize } from "./pg-backup.mjs";
 import { measureTransports, transportTable } from "./transport.mjs";
+import { CAP_QUERY, CAP_SIZE_MIB, judgeS3, measureS3, s3Table } from "./s3-upload-memory.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: opts } = parseArgs({
@@ -45,6 +50,9 @@ const { values: opts } = parseArgs({
     "backpressure-s": { type: "string", default: "20" },
     "skip-transports": { type: "boolean", default: false },
     "only-transports": { type: "boolean", default: false },
+    "s3-sizes": { type: "string", default: "1024" },
+    "skip-s3": { type: "boolean", default: false },
+    "only-s3": { type: "boolean", default: false },
     json: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -86,6 +94,12 @@ try {
 }
 
 async function main() {
+  if (opts["only-s3"]) {
+    const s3 = await s3Cases({ node: pinnedNode() });
+    console.log(`\ngoals (MISS does not fail the run):\n${judgeS3(s3).join("\n")}`);
+    if (opts.json) writeFileSync(opts.json, JSON.stringify({ s3 }, null, 2));
+    return;
+  }
   const sizes = parseSizes();
   const runs = positiveInt(opts.runs, "--runs");
   const node = pinnedNode();
@@ -137,14 +151,15 @@ async function main() {
       checks.push(await backpressureCheck(ctx, db, cli, checkS));
     }
   }
+  const s3 = opts["skip-s3"] ? [] : await s3Cases(ctx);
   const largest = results.at(-1).result.cases;
   const fastRate = Object.fromEntries(clis.map((c) => [c.name, largest.find((x) => x.id === `sdbackup-${c.name}-none`)?.dumpMbPerS]));
-  const goals = [...judge(results, clis.map((c) => c.name)), ...judgeBackpressure(checks, fastRate)];
+  const goals = [...judge(results, clis.map((c) => c.name)), ...judgeBackpressure(checks, fastRate), ...judgeS3(s3)];
   console.log(`\ngoals (judged at every size; MISS does not fail the run):\n${goals.join("\n")}`);
   const totalS = (performance.now() - started) / 1000;
   console.log(`\ntotal ${totalS.toFixed(0)} s; load average now ${loadAverage()}`);
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, transports, backpressure: checks, goals, totalS }, null, 2));
+    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, transports, backpressure: checks, s3, goals, totalS }, null, 2));
     log(`wrote ${opts.json}`);
   }
 }
@@ -182,6 +197,19 @@ async function environment(ctx, db) {
     `peak RSS from ${data.rss}`,
   ];
   return { lines, data };
+}
+
+/** S3 uploads into s3rver: each --s3-sizes entry at the defaults, then the simulated 1,000-part cap. */
+async function s3Cases(ctx) {
+  const cases = [...new Set(opts["s3-sizes"].split(",").map((s) => positiveInt(s.trim(), "--s3-sizes")))].map((n) => [n, ""]);
+  cases.push([CAP_SIZE_MIB, CAP_QUERY]);
+  const results = [];
+  for (const [sizeMiB, query] of cases) {
+    log(`\nS3 upload of ${sizeMiB} MiB${query ? ` ?${query}` : " at the defaults"} into s3rver…`);
+    results.push(await measureS3(ctx, sizeMiB, query));
+  }
+  console.log(`\n== S3 uploads into s3rver (peak RSS of sdbackup's side; s3rver runs in its own process):\n${s3Table(results)}`);
+  return results;
 }
 
 // --- internal ---
