@@ -4,24 +4,24 @@
 import type Dockerode from "dockerode";
 import { execFile } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
 import { StrategyError } from "../errors.ts";
 import { call, shortId, type Engine } from "./engine.ts";
 import { stripFrames } from "./helper-container.ts";
 import { redact, secretValues, StderrTail } from "./redact.ts";
-import type { ContainerDetails, ExecOptions } from "./types.ts";
+import { HELPER_DIR, type ContainerDetails, type DumpOptions, type ExecOptions } from "./types.ts";
 
 /** Label on every helper container: the run that owns it (see transport.ts, leftovers). */
 export const TRANSPORT_LABEL = "sdbackup.transport";
 export const OWNER_LABEL = "sdbackup.transport.owner";
 export const DIR_LABEL = "sdbackup.transport.dir";
 export const XFER_PREFIX = "sdbackup-xfer-";
-export const MOUNT = "/run/sdbackup-xfer";
+export const MOUNT = HELPER_DIR;
 /** Exit code of the helper script when the FIFO is not visible inside the container. */
 export const NOT_VISIBLE = 90;
 // The FIFO check guards against engines that cannot see this host's paths (a VM, another host).
@@ -32,14 +32,16 @@ export interface FastDumpOptions extends ExecOptions {
   runId: string;
   /** The helper's own environment on top of `env` (e.g. `PGHOST=127.0.0.1`: no shared socket dir). */
   helperEnv?: Record<string, string>;
+  helperFiles?: DumpOptions["helperFiles"];
 }
 
 /** A private 0700 directory with the FIFO `name` (mode 0600) in it: `out` for dumps, `in` for restores (fast-load.ts). */
-export async function makeFifoDir(name: "out" | "in" = "out"): Promise<{ dir: string; fifo: string }> {
+export async function makeFifoDir(name: "out" | "in" = "out", files: Record<string, string> = {}): Promise<{ dir: string; fifo: string }> {
   const dir = await mkdtemp(join(tmpdir(), XFER_PREFIX)); // mkdtemp creates it 0700
   const fifo = join(dir, name);
   try {
     await promisify(execFile)("mkfifo", ["-m", "0600", fifo]);
+    for (const [file, content] of Object.entries(files)) await writeFile(join(dir, basename(file)), content, { mode: 0o600, flag: "wx" });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -107,7 +109,7 @@ export class FastOutput extends Transform {
   async #start(container: ContainerDetails): Promise<void> {
     const signal = AbortSignal.any([this.#opts.signal, this.#stop.signal]);
     try {
-      ({ dir: this.#dir, fifo: this.#fifo } = await makeFifoDir());
+      ({ dir: this.#dir, fifo: this.#fifo } = await makeFifoDir("out", this.#opts.helperFiles));
       if (this.destroyed) return;
       // Non-blocking: the open returns at once; libuv waits for the writer instead of a thread.
       const fd = openSync(this.#fifo, constants.O_RDONLY | constants.O_NONBLOCK);

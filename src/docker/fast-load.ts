@@ -70,7 +70,7 @@ export class FastInput extends Readable {
 
   /** The FIFO directory and a started helper; resolves the FIFO's path. */
   async #start(container: ContainerDetails, signal: AbortSignal): Promise<string> {
-    const { dir, fifo } = await makeFifoDir("in");
+    const { dir, fifo } = await makeFifoDir("in", this.#opts.helperFiles);
     this.#dir = dir;
     if (this.destroyed) throw new Error("destroyed");
     const env = { ...this.#opts.env, ...this.#opts.helperEnv };

@@ -25,7 +25,7 @@ export function createTransport(engine: Engine): (container: ContainerDetails, a
   return async (container, argv, opts) => {
     const way = await choose(container, opts);
     if (way.runId === undefined) return { stream: execStream(engine, container.id, argv, opts), transport: "exec", ...(way.fallback ? { fallback: way.fallback } : {}) };
-    return { stream: fastDump(engine, container, argv, { ...opts, runId: way.runId }), transport: "fast" };
+    return { stream: fastDump(engine, container, opts.helperArgv ?? argv, { ...opts, runId: way.runId }), transport: "fast" };
   };
 }
 
@@ -36,7 +36,7 @@ export function createLoadTransport(engine: Engine): (container: ContainerDetail
     const way = await choose(container, opts);
     if (way.runId === undefined) return { stream: execStream(engine, container.id, argv, opts), transport: "exec", ...(way.fallback ? { fallback: way.fallback } : {}) };
     const { stdin, ...rest } = opts;
-    return { stream: fastLoad(engine, container, argv, stdin, { ...rest, runId: way.runId }), transport: "fast" };
+    return { stream: fastLoad(engine, container, opts.helperArgv ?? argv, stdin, { ...rest, runId: way.runId }), transport: "fast" };
   };
 }
 

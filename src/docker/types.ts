@@ -71,7 +71,17 @@ export interface DumpOptions extends ExecOptions {
    * server's unix socket, say): then only exec is used.
    */
   helperEnv?: Record<string, string>;
+  /** The command the helper runs instead of `argv`, when it differs (no option file inside the server's container). */
+  helperArgv?: string[];
+  /**
+   * Files (name → content, secrets allowed) the helper finds in {@link HELPER_DIR}: written 0600
+   * into the transport's private 0700 directory before the helper starts and removed with it.
+   */
+  helperFiles?: Record<string, string>;
 }
+
+/** Where a fast-transport helper sees its private directory (the FIFO and `helperFiles`). */
+export const HELPER_DIR = "/run/sdbackup-xfer";
 
 export interface Dump {
   stream: Readable;

@@ -2,10 +2,11 @@ import { join } from "node:path";
 import { describeStrategy } from "./conformance.ts";
 import { mysqlFixture } from "./mysql/fixture.ts";
 
+// Docker here is local: auto dumps over the fast transport (mysql-family/beside.ts), asserted per item.
 const dir = join(import.meta.dirname, "mariadb");
 
 // Root password in plain env, no database configured: `--all-databases`, the mysql schema included.
-describeStrategy(mysqlFixture({
+describeStrategy({ ...mysqlFixture({
   strategy: "mariadb",
   compose: join(dir, "compose.yaml"),
   client: "mariadb",
@@ -16,4 +17,4 @@ describeStrategy(mysqlFixture({
   secret: "Maria-Conformance-Secret-1",
   wrongCredentials: join(dir, "wrong-credentials.yaml"),
   missingTool: { override: join(dir, "missing-tool.yaml"), tool: "mariadb-dump" },
-}));
+}), transport: "fast" });

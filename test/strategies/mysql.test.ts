@@ -2,10 +2,11 @@ import { join } from "node:path";
 import { describeStrategy } from "./conformance.ts";
 import { mysqlFixture } from "./mysql/fixture.ts";
 
+// Docker here is local: auto dumps over the fast transport (mysql-family/beside.ts), asserted per item.
 const dir = join(import.meta.dirname, "mysql");
 
 // Root password from a file secret, one database: `--databases appdb --add-drop-database`.
-describeStrategy(mysqlFixture({
+describeStrategy({ ...mysqlFixture({
   strategy: "mysql",
   compose: join(dir, "compose.yaml"),
   client: "mysql",
@@ -16,10 +17,10 @@ describeStrategy(mysqlFixture({
   secret: "My-Conformance-Secret-1",
   wrongCredentials: join(dir, "wrong-credentials.yaml"),
   missingTool: { override: join(dir, "missing-tool.yaml"), tool: "mysqldump" },
-}));
+}), transport: "fast" });
 
 // Root's password is unknown: the application user (password from a file secret) dumps its database.
-describeStrategy(mysqlFixture({
+describeStrategy({ ...mysqlFixture({
   strategy: "mysql",
   name: "mysql (application user)",
   compose: join(dir, "app-user.yaml"),
@@ -28,4 +29,4 @@ describeStrategy(mysqlFixture({
   password: "$(cat /run/secrets/app_password)",
   database: "appdb",
   secret: "My-App-User-Secret-2",
-}));
+}), transport: "fast" });

@@ -6,7 +6,8 @@ import type { RunContext } from "../types.ts";
 import { ConfigError, StrategyError } from "../../errors.ts";
 import { declaresEnv, resolveEnv } from "../shared/credentials.ts";
 import { LABEL, splitList } from "../../compose/labels.ts";
-import { dumpStream, passwordKeys, runWithInput } from "../shared/exec.ts";
+import { passwordKeys, runWithInput, transportDump } from "../shared/exec.ts";
+import { besideServer } from "./beside.ts";
 import { firstTool, probe } from "../shared/ready.ts";
 
 /**
@@ -147,7 +148,14 @@ export async function backupFamily(ctx: RunContext, env: FamilyEnv): Promise<Rea
   const argv = dumpArgv({ tool: probe.tool, mysqlTool, user: account.user, databases, ...session.file });
   ctx.log.debug(`${ctx.service.name}: ${probe.tool} as ${account.user}, ${databases.length ? databases.join(", ") : "all databases"}`);
   if (databases.length) ctx.recordDatabases?.(databases);
-  return withCleanup(dumpStream(ctx, argv, session.env), session.close);
+  const argvFor = (file?: string) => dumpArgv({ tool: probe.tool, mysqlTool, user: account.user, databases, ...(file ? { optionFile: file } : {}) });
+  const beside = besideServer(ctx, account.user, argvFor, account.password === undefined ? undefined : optionFile(account.password));
+  try {
+    return withCleanup(await transportDump(ctx, argv, session.env, beside?.helperEnv, beside), session.close);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
 }
 
 export async function restoreFamily(ctx: RunContext, env: FamilyEnv, input: Readable): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { RunContext } from "../types.ts";
+import type { DumpOptions } from "../../docker/types.ts";
 import { LABEL } from "../../compose/labels.ts";
 
 /** Streams `input` into `argv`'s stdin inside the container and waits for a zero exit. */
@@ -29,16 +30,17 @@ export function dumpStream(ctx: RunContext, argv: string[], env: Record<string, 
 /**
  * {@link dumpStream} by the transport `ctx.transport` asks for (docker/transport.ts), recording the
  * one used. `helperEnv` is what the command needs to run beside the server instead of inside it
- * (`PGHOST=127.0.0.1`); without it the dump goes through exec.
+ * (`PGHOST=127.0.0.1`); without it the dump goes through exec. `helper`: the command to run there
+ * when it differs from `argv`, and files it reads (mysql: TCP, its option file in the helper's dir).
  */
-export async function transportDump(ctx: RunContext, argv: string[], env: Record<string, string>, helperEnv?: Record<string, string>): Promise<Readable> {
+export async function transportDump(ctx: RunContext, argv: string[], env: Record<string, string>, helperEnv?: Record<string, string>, helper?: Pick<DumpOptions, "helperArgv" | "helperFiles">): Promise<Readable> {
   const mode = ctx.transport?.mode ?? "auto";
   if (!ctx.docker.dumpStream || mode === "exec") {
     if (ctx.transport) ctx.transport.used = "exec";
     return dumpStream(ctx, argv, env);
   }
   const opts = { env, secrets: ctx.secrets.values(), service: ctx.service.name, signal: ctx.signal, transport: mode };
-  const dump = await ctx.docker.dumpStream(ctx.container, argv, helperEnv ? { ...opts, helperEnv } : opts);
+  const dump = await ctx.docker.dumpStream(ctx.container, argv, helperEnv ? { ...opts, helperEnv, ...helper } : opts);
   if (dump.fallback) ctx.log.debug(`${ctx.service.name}: exec transport (${dump.fallback})`);
   if (ctx.transport) ctx.transport.used = dump.transport;
   return dump.stream;
