@@ -111,11 +111,11 @@ export function createS3Target(s: S3Settings, opts: { stallTimeoutMs?: number } 
         try {
           await abortMultipart(Key, state);
         } catch (abortErr) {
-          // After an interrupt the upload is left to the bucket's lifecycle rule; say so and go.
-          if (signal.aborted) throw new CancelledError(`interrupted; multipart upload ${state.uploadId} of ${key} in ${s.display} was not aborted (${errorMessage(abortErr)})`, { cause: signal.reason });
+          // After an interrupt the upload is left to a later backup's sweep; say so and go.
+          if (signal.aborted) throw new CancelledError(`interrupted; multipart upload ${state.uploadId} of ${key} in ${s.display} was not aborted (${errorMessage(abortErr)}): a later backup removes it once it is a day old`, { cause: signal.reason });
           throw new TargetError(
             `${s.display}: cannot upload ${key}: ${why ?? errorMessage(fromSource)}; its multipart upload ${state.uploadId} could not be aborted (${errorMessage(abortErr)})`,
-            { cause: err, hint: "add a lifecycle rule that aborts incomplete multipart uploads to the bucket" },
+            { cause: err, hint: "a later backup removes the upload once it is a day old; a bucket lifecycle rule that aborts incomplete multipart uploads is a backstop" },
           );
         }
         throwIfAborted(signal);
