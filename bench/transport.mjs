@@ -3,10 +3,13 @@
 // same dump streamed out through `docker exec` to /dev/null), sdbackup with the fast and the exec
 // transport, and restic reading the same dump from stdin into a fresh repository (skipped, and said
 // so, without `restic` on PATH: `apt-get install restic`). Reported as medians and ratios to the floor.
+// Then the restore comparison (restore.mjs): pg_restore from a file in the container against
+// sdbackup restore over both transports.
 import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { median, removeQuietly, run, settleDisk, waitForIdle } from "./lib/measure.mjs";
 import { table } from "./lib/report.mjs";
+import { measureRestores, restoreTable } from "./restore.mjs";
 
 const DUMP = `pg_dump -U "$POSTGRES_USER" -d "$POSTGRES_DB" --format=custom --compress=0`;
 
@@ -46,10 +49,12 @@ export async function measureTransports(ctx, db, cli) {
   removeQuietly(dir);
   const floor = median(cases[0].seconds);
   const rows = cases.map((c) => ({ id: c.id, label: c.label, seconds: median(c.seconds), ratio: median(c.seconds) / floor, transports: [...c.transports] }));
-  return { rows, restic: hasRestic };
+  ctx.log("  restores…");
+  return { rows, restic: hasRestic, restore: await measureRestores(ctx, db, cli) };
 }
 
-export function transportTable({ rows, restic }) {
+export function transportTable({ rows, restic, restore }) {
   const lines = table(["CASE", "MEDIAN", "× FLOOR", "TRANSPORT USED"], rows.map((r) => [r.label, `${r.seconds.toFixed(2)} s`, `${r.ratio.toFixed(2)}×`, r.transports.join(", ") || "-"]));
-  return restic ? lines : `${lines}\n(restic not installed: apt-get install restic to add it)`;
+  const dumps = restic ? lines : `${lines}\n(restic not installed: apt-get install restic to add it)`;
+  return `${dumps}\n\nrestores (interleaved; ratios of the best runs to the floor's best):\n${restoreTable(restore)}`;
 }
