@@ -6,35 +6,29 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { promisify } from "node:util";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeStack, waitForPostgres } from "../helpers/compose.ts";
+import { postgresFixture } from "../helpers/postgres.ts";
 import { sdbackup } from "../helpers/cli.ts";
 import { forgeItem } from "../battery/forge.ts";
 import { docker } from "../helpers/docker.ts";
 
-const stack = composeStack(join(import.meta.dirname, "../strategies/postgres/compose.yaml"), "sdbpgrs");
-const psql = (sql: string) => stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-tAc", sql]);
+const pg = postgresFixture("sdbpgrs");
+const { stack, psql } = pg;
 /** The live data in one line: tables, rows and a digest of t. */
 const snapshot = async () => (await psql("select (select string_agg(tablename, ',' order by tablename) from pg_tables where schemaname = 'public') || ' ' || count(*) || ' ' || md5(string_agg(g::text || s, ',' order by g)) from t")).trim();
-let target: string;
-let cwd: string;
 let set: string;
 let backedUp: string;
 
 interface Item { service: string; key: string; sha256: string; bytes: number; compression: string; part?: { name: string } }
-const manifestFile = () => join(target, stack.project, set, "manifest.json");
+const manifestFile = () => join(pg.target, stack.project, set, "manifest.json");
 const dbItem = async (): Promise<Item> => (JSON.parse(await readFile(manifestFile(), "utf8")) as { items: Item[] }).items.find((i) => i.part?.name === "appdb")!;
-const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", target], { cwd });
+const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", pg.target], { cwd: pg.cwd });
 
 beforeAll(async () => {
-  target = await mkdtemp(join(tmpdir(), "sdb-pgrs-target-"));
-  cwd = await mkdtemp(join(tmpdir(), "sdb-pgrs-cwd-"));
-  await stack.up();
-  await waitForPostgres(stack, "db", "app", "appdb");
+  await pg.setup();
   await psql("create table t as select g, md5(g::text) as s from generate_series(1, 20000) g");
   backedUp = await snapshot();
   const r = await cli(["backup", "--json"]);
@@ -42,11 +36,7 @@ beforeAll(async () => {
   set = (JSON.parse(r.stdout) as { set: string }).set;
 }, 180_000);
 
-afterAll(async () => {
-  await stack.down();
-  await rm(target, { recursive: true, force: true });
-  await rm(cwd, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => pg.teardown(), 120_000);
 
 describe("postgres restore in one read", () => {
   it("reads the database artifact once (-v says so) and restores it", async () => {
@@ -59,10 +49,10 @@ describe("postgres restore in one read", () => {
 
   it("an artifact cut at 90 % (sha256 and size forged valid) exits 1 with a clear message and leaves live data unchanged", async () => {
     const item = await dbItem();
-    const whole = zlib.zstdDecompressSync(await readFile(join(target, item.key)));
-    const original = { sha256: item.sha256, bytes: item.bytes, data: await readFile(join(target, item.key)) };
+    const whole = zlib.zstdDecompressSync(await readFile(join(pg.target, item.key)));
+    const original = { sha256: item.sha256, bytes: item.bytes, data: await readFile(join(pg.target, item.key)) };
     try {
-      await forgeItem(target, stack.project, set, "db", whole.subarray(0, Math.floor(whole.length * 0.9)), { part: "appdb" });
+      await forgeItem(pg.target, stack.project, set, "db", whole.subarray(0, Math.floor(whole.length * 0.9)), { part: "appdb" });
       await psql("update t set s = 'changed' where g <= 10");
       const changed = await snapshot();
       const r = await cli(["restore", "--set", set, "--yes"]);
@@ -77,15 +67,16 @@ describe("postgres restore in one read", () => {
     }
   }, 180_000);
 
-  it("a complete, valid dump whose sha256 does not match is never committed: exit 1, live data unchanged", async () => {
+  it("a complete, valid dump whose sha256 does not match is never committed (fast transport): exit 1, live data unchanged", async () => {
     // pg_restore could apply every byte here; only the checksum at the very end says no.
     const item = await dbItem();
-    const original = { sha256: item.sha256, bytes: item.bytes, data: await readFile(join(target, item.key)) };
+    const original = { sha256: item.sha256, bytes: item.bytes, data: await readFile(join(pg.target, item.key)) };
     try {
       await rewrite((i) => (i.sha256 = createHash("sha256").update("not the artifact").digest("hex")));
       await psql("update t set s = 'changed again' where g <= 10");
       const changed = await snapshot();
-      const r = await cli(["restore", "--set", set, "--yes"]);
+      // over fast: the helper must be killed before its FIFO's write end closes (docker/fast-load.ts)
+      const r = await cli(["restore", "--set", set, "--yes", "--transport", "fast"]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/sha256/);
       expect(await snapshot()).toBe(changed);
@@ -118,7 +109,7 @@ describe("postgres restore over the fast transport", () => {
     const id = await stack.containerId("db");
     await promisify(execFile)("docker", ["exec", "-d", id, "psql", "-U", "app", "-d", "appdb", "-c", "begin; lock table t in access share mode; select pg_sleep(60); commit;"]);
     let pid = 0;
-    const result = sdbackup(["restore", "--set", set, "--yes", "--transport", "fast", "--app", stack.project, "--target", target], { cwd, onSpawn: (p) => (pid = p) });
+    const result = sdbackup(["restore", "--set", set, "--yes", "--transport", "fast", "--app", stack.project, "--target", pg.target], { cwd: pg.cwd, onSpawn: (p) => (pid = p) });
     let dirs: string[] = [];
     for (let i = 0; i < 600 && dirs.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -146,6 +137,6 @@ async function rewrite(change: (item: Item) => void): Promise<void> {
 
 async function restoreItem(original: { sha256: string; bytes: number; data: Buffer }): Promise<void> {
   const item = await dbItem();
-  await writeFile(join(target, item.key), original.data);
+  await writeFile(join(pg.target, item.key), original.data);
   await rewrite((i) => Object.assign(i, { sha256: original.sha256, bytes: original.bytes }));
 }

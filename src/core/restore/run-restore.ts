@@ -132,7 +132,7 @@ async function applyEach(run: RestoreRun, board: ReturnType<typeof createProgres
     try {
       throwIfAborted(run.signal);
       run.log.info(`${item.service}: restoring with ${item.strategy}`);
-      const transport: { mode: TransportMode; used?: TransportName } = { mode: run.transport ?? "auto" };
+      const transport: { mode: TransportMode; used?: TransportName } = { mode: transportFor(run.transport ?? "auto", item) };
       const ctx = { ...contextFor(run, item, plan), transport };
       const progress = board.track(name, item.bytes);
       const apply = entry === streamed ? (input: Readable) => restoreWhileChecking(plan.strategy, ctx, item, input) : (input: Readable) => plan.strategy.restore(ctx, input);
@@ -160,6 +160,15 @@ function contextFor(run: RestoreRun, item: ManifestItem, plan: PlanItem): RunCon
     detection: { ...plan.detection, paths: item.paths }, secrets: createSecretRegistry(), isDatabaseImage,
     ...(item.part ? { part: item.part } : {}),
   };
+}
+
+/**
+ * Auto picks exec for small artifacts: a helper container costs about a second to start on a busy
+ * machine (docs/benchmarks.md), more than the exec stream costs for a few megabytes.
+ */
+const SMALL_FOR_FAST = 16 << 20;
+function transportFor(mode: TransportMode, item: ManifestItem): TransportMode {
+  return mode === "auto" && item.bytes < SMALL_FOR_FAST ? "exec" : mode;
 }
 
 /** `db/appdb` for a part, else the service: what a progress line calls an artifact. */
