@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readFile, readdir, rm, writeFile, open } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, writeFile, open } from "node:fs/promises";
 import { join } from "node:path";
-import { composeStack, waitForPostgres } from "../../helpers/compose.ts";
 import { sdbackup, type CliRun } from "../../helpers/cli.ts";
+import { postgresFixture } from "../../helpers/postgres.ts";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -15,31 +14,23 @@ const run = promisify(execFile);
  * reason named; a good set is exit 0. One postgres set is copied and altered for each case.
  */
 describe("e2e: verify --restore-test fails on lost rows and on a corrupted artifact", () => {
-  const stack = composeStack(join(import.meta.dirname, "../../strategies/postgres/compose.yaml"), "sdbdrill");
-  let target: string;
-  let cwd: string;
+  const pg = postgresFixture("sdbdrill");
+  const stack = pg.stack;
   let set: string;
-  const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", target, "--json"], { cwd });
-  const manifestPath = () => join(target, stack.project, set, "manifest.json");
+  const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", pg.target, "--json"], { cwd: pg.cwd });
+  const manifestPath = () => join(pg.target, stack.project, set, "manifest.json");
 
   beforeAll(async () => {
-    target = await mkdtemp(join(tmpdir(), "sdb-drill-target-"));
-    cwd = await mkdtemp(join(tmpdir(), "sdb-drill-cwd-"));
-    await stack.up();
-    await waitForPostgres(stack, "db", "app", "appdb");
-    await stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-c", "create table t (id int primary key); insert into t select generate_series(1, 500)"]);
+    await pg.setup();
+    await pg.psql("create table t (id int primary key); insert into t select generate_series(1, 500)");
     // enough rows that pg_restore runs for a moment in the throwaway server (the SIGINT case)
-    await stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-c", "create table big as select g, md5(g::text) as h from generate_series(1, 400000) g; create index on big (h)"]);
+    await pg.psql("create table big as select g, md5(g::text) as h from generate_series(1, 400000) g; create index on big (h)");
     const backup = await cli(["backup"]);
     expect(backup.code, backup.stderr).toBe(0);
     set = (JSON.parse(backup.stdout) as { set: string }).set;
   }, 240_000);
 
-  afterAll(async () => {
-    await stack.down();
-    await rm(target, { recursive: true, force: true });
-    await rm(cwd, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => pg.teardown(), 120_000);
 
   it("a good set is proven, with the recorded counts matched", async () => {
     const r = await cli(["verify", "--restore-test", "--set", set]);
@@ -68,7 +59,7 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
 
   it("one SIGINT while the throwaway server restores: exit 130 within seconds, no drill container or volume left", async () => {
     let pid = 0;
-    const running = sdbackup(["verify", "--restore-test", "--set", set, "--app", stack.project, "--target", target], { cwd, onSpawn: (p) => (pid = p) });
+    const running = sdbackup(["verify", "--restore-test", "--set", set, "--app", stack.project, "--target", pg.target], { cwd: pg.cwd, onSpawn: (p) => (pid = p) });
     const drillContainers = async () => (await run("docker", ["ps", "-aq", "--filter", `label=sdbackup.drill.project=${stack.project}`])).stdout.split("\n").filter(Boolean);
     let restoring: string | undefined;
     let ended: CliRun | undefined;
@@ -94,7 +85,7 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
   }, 300_000);
 
   it("a corrupted artifact: exit 1 naming the checksum", async () => {
-    const dir = join(target, stack.project, set);
+    const dir = join(pg.target, stack.project, set);
     const file = join(dir, (await readdir(dir)).find((f) => f.includes("appdb"))!);
     const before = await readFile(file);
     try {

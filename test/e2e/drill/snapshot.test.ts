@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { composeStack, waitForPostgres } from "../../helpers/compose.ts";
 import { sdbackup } from "../../helpers/cli.ts";
+import { postgresFixture } from "../../helpers/postgres.ts";
 
 const run = promisify(execFile);
 
@@ -17,12 +16,10 @@ const run = promisify(execFile);
  * while the snapshot is held.
  */
 describe("e2e: postgres inventory in the dump's own snapshot", () => {
-  const stack = composeStack(join(import.meta.dirname, "../../strategies/postgres/compose.yaml"), "sdbsnap");
-  let target: string;
-  let cwd: string;
+  const pg = postgresFixture("sdbsnap");
+  const { stack, psql: sql } = pg;
   let id: string;
-  const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", target, "--json"], { cwd });
-  const sql = (q: string) => stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-tAc", q]);
+  const cli = (args: string[]) => sdbackup([...args, "--app", stack.project, "--target", pg.target, "--json"], { cwd: pg.cwd });
   /** Client sessions other than this query's and the test's own (writer, locker). */
   const others = () => sql("select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and application_name not in ('writer', 'locker')");
   const noSessionsLeft = async () => {
@@ -42,7 +39,7 @@ describe("e2e: postgres inventory in the dump's own snapshot", () => {
   };
   /** Rows of public.t in a stored appdb artifact, as pg_restore reads them. */
   const rowsInDump = async (set: string): Promise<number> => {
-    const dir = join(target, stack.project, set);
+    const dir = join(pg.target, stack.project, set);
     const file = join(dir, (await readdir(dir)).find((f) => f.includes("appdb"))!);
     const { stdout } = await run("sh", ["-c", `zstd -dc "$1" | docker exec -i "$2" pg_restore --data-only --table=t -f -`, "sh", file, id], { maxBuffer: 256 << 20 });
     const lines = stdout.split("\n");
@@ -51,19 +48,12 @@ describe("e2e: postgres inventory in the dump's own snapshot", () => {
   };
 
   beforeAll(async () => {
-    target = await mkdtemp(join(tmpdir(), "sdb-snap-target-"));
-    cwd = await mkdtemp(join(tmpdir(), "sdb-snap-cwd-"));
-    await stack.up();
-    await waitForPostgres(stack, "db", "app", "appdb");
+    await pg.setup();
     id = await stack.containerId("db");
     await sql("create table t (id bigserial primary key, v text); insert into t (v) select 'seed ' || g from generate_series(1, 50000) g; create table quiet (id int); insert into quiet select generate_series(1, 7)");
   }, 240_000);
 
-  afterAll(async () => {
-    await stack.down();
-    await rm(target, { recursive: true, force: true });
-    await rm(cwd, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => pg.teardown(), 120_000);
 
   for (const transport of ["fast", "exec"]) {
     it(`rows inserted throughout a backup (${transport} transport): counts equal the dump's rows, exact, and the drill matches them`, async () => {
@@ -79,7 +69,7 @@ describe("e2e: postgres inventory in the dump's own snapshot", () => {
       } finally {
         await stop(writer, "writer");
       }
-      const manifest = JSON.parse(await readFile(join(target, stack.project, set, "manifest.json"), "utf8")) as { items: { part?: { name: string }; inventory?: { counts: Record<string, number>; exact?: boolean } }[] };
+      const manifest = JSON.parse(await readFile(join(pg.target, stack.project, set, "manifest.json"), "utf8")) as { items: { part?: { name: string }; inventory?: { counts: Record<string, number>; exact?: boolean } }[] };
       const inventory = manifest.items.find((i) => i.part?.name === "appdb")!.inventory!;
       expect(inventory.exact).toBe(true);
       const recorded = inventory.counts["public.t"]!;
@@ -99,7 +89,7 @@ describe("e2e: postgres inventory in the dump's own snapshot", () => {
     const locker = session("locker", "BEGIN; LOCK TABLE quiet IN ACCESS EXCLUSIVE MODE;\n");
     try {
       let pid = 0;
-      const running = sdbackup(["backup", "--app", stack.project, "--target", target, "--service", "db"], { cwd, onSpawn: (p) => (pid = p) });
+      const running = sdbackup(["backup", "--app", stack.project, "--target", pg.target, "--service", "db"], { cwd: pg.cwd, onSpawn: (p) => (pid = p) });
       const waiting = async () => (await sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock'")).trim() !== "0";
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline && !(await waiting())) await new Promise((r) => setTimeout(r, 100));
