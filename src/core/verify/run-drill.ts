@@ -89,14 +89,28 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
   const strategy: Strategy | undefined = strategies.find((s) => s.name === items[0]!.strategy);
   if (!strategy) return items.map((i) => failed(i, `unknown strategy "${i.strategy}" in the manifest`));
   const exact = (i: ManifestItem) => manifest.consistent === true || i.inventory?.exact === true;
+  const image = run.images[service] ?? items[0]!.image;
+  // The throwaway server initialises (seconds) while the artifacts are checked, not after.
+  const starting = strategy.drill && image
+    ? startDrillServer({ docker: run.docker, strategy, image, project: manifest.project, service, runId: run.runId, waitMs: run.waitMs ?? 120_000, signal: run.signal, log: run.log })
+      .then((server) => ({ server }), (error: unknown) => ({ error }))
+    : undefined;
   // Like restore's preflight: a corrupted or truncated artifact is named as such, not by whatever
   // the restore tool tripped over; a drill restores only what verified.
   const bad = new Map<ManifestItem, string>();
-  for (const item of items) {
-    const checked = await verifyItem(run.target, item, run.signal, run.keys);
-    if (checked.status === "bad") bad.set(item, `artifact: ${checked.problem ?? "bad"}`);
+  let checked = false;
+  try {
+    for (const item of items) {
+      const result = await verifyItem(run.target, item, run.signal, run.keys);
+      if (result.status === "bad") bad.set(item, `artifact: ${result.problem ?? "bad"}`);
+    }
+    checked = true;
+  } finally {
+    // Settled before anything returns: the run's clean-up must not race a container being created.
+    if (!checked || bad.size) await starting;
   }
   if (bad.size) return items.map((i) => failed(i, bad.get(i) ?? "not restored: another artifact of the service is bad"));
+  run.log.debug(`${service}: ${items.length} artifact(s) checked`);
   if (!strategy.drill) {
     if (!strategy.inventoryOf) return items.map((i) => failed(i, `${strategy.name} has no restore drill`));
     // Archives need no server: the stored archive, read whole and validated, is what restore unpacks.
@@ -106,15 +120,14 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
     }
     return out;
   }
-  const image = run.images[service] ?? items[0]!.image;
-  if (!image) return items.map((i) => failed(i, `the manifest records no image for ${service}; pass --image ${service}=IMAGE`));
-  let server;
-  try {
-    server = await startDrillServer({ docker: run.docker, strategy, image, project: manifest.project, service, runId: run.runId, waitMs: run.waitMs ?? 120_000, signal: run.signal, log: run.log });
-  } catch (err) {
+  if (!image || !starting) return items.map((i) => failed(i, `the manifest records no image for ${service}; pass --image ${service}=IMAGE`));
+  const started = await starting;
+  if ("error" in started) {
     throwIfAborted(run.signal);
-    return items.map((i) => failed(i, `cannot start a throwaway server from ${image}: ${errorMessage(err)}`));
+    return items.map((i) => failed(i, `cannot start a throwaway server from ${image}: ${errorMessage(started.error)}`));
   }
+  const server = started.server;
+  run.log.debug(`${service}: throwaway server ready`);
   const restored = new Map<ManifestItem, string | undefined>();
   for (const item of items) {
     const ctx = server.forItem(item);
@@ -122,6 +135,7 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
     try {
       await readArtifact(run.target, item, run.signal, (input) => strategy.restore(ctx, input), run.keys, undefined, board.track(name, item.bytes));
       restored.set(item, undefined);
+      run.log.debug(`${name}: restored`);
     } catch (err) {
       throwIfAborted(run.signal);
       restored.set(item, `restore failed: ${errorMessage(err)}`);
@@ -139,6 +153,7 @@ async function drillService(run: DrillRun, manifest: Manifest, service: string, 
     }
     const take = async () => (strategy.inventory ? strategy.inventory(server.forItem(item)) : undefined);
     out.push(await step(item, take, (found) => compareInventory(item.inventory, found, exact(item))));
+    run.log.debug(`${label(item)}: inventory taken`);
   }
   return out;
 }
