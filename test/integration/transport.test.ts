@@ -7,33 +7,24 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { composeStack, waitForPostgres } from "../helpers/compose.ts";
+import { postgresFixture } from "../helpers/postgres.ts";
 import { sdbackup } from "../helpers/cli.ts";
 import { docker, requireDocker, startContainer, removeContainers } from "../helpers/docker.ts";
 
 const run = promisify(execFile);
-const stack = composeStack(join(import.meta.dirname, "../strategies/postgres/compose.yaml"), "sdbxfer");
-const psql = (sql: string) => stack.exec("db", ["psql", "-U", "app", "-d", "appdb", "-v", "ON_ERROR_STOP=1", "-tAc", sql]);
-let target: string;
-let cwd: string;
+const pg = postgresFixture("sdbxfer");
+const { stack, psql } = pg;
 
 const helpersOf = async (pid: number) =>
   docker.listContainers({ all: true, filters: { label: [`sdbackup.transport.owner=${hostname()}/${pid}`] } });
 
 beforeAll(async () => {
   await requireDocker();
-  target = await mkdtemp(join(tmpdir(), "sdb-xfer-target-"));
-  cwd = await mkdtemp(join(tmpdir(), "sdb-xfer-cwd-"));
-  await stack.up();
-  await waitForPostgres(stack, "db", "app", "appdb");
+  await pg.setup();
   await psql("create table t as select g from generate_series(1, 1000) g");
 }, 180_000);
 
-afterAll(async () => {
-  await stack.down();
-  await rm(target, { recursive: true, force: true });
-  await rm(cwd, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => pg.teardown(), 120_000);
 
 describe("fast transport", () => {
   it("SIGINT during a fast dump exits 130 and removes the helper container and its FIFO directory", async () => {
@@ -41,7 +32,7 @@ describe("fast transport", () => {
     const id = await stack.containerId("db");
     await run("docker", ["exec", "-d", id, "psql", "-U", "app", "-d", "appdb", "-c", "begin; lock table t in access exclusive mode; select pg_sleep(30); commit;"]);
     let pid = 0;
-    const result = sdbackup(["backup", "--app", stack.project, "--target", target, "--transport", "fast", "--json"], { cwd, onSpawn: (p) => (pid = p) });
+    const result = sdbackup(["backup", "--app", stack.project, "--target", pg.target, "--transport", "fast", "--json"], { cwd: pg.cwd, onSpawn: (p) => (pid = p) });
     let dirs: string[] = [];
     for (let i = 0; i < 300 && dirs.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -65,7 +56,7 @@ describe("fast transport", () => {
       labels: { "sdbackup.transport": "crashed", "sdbackup.transport.owner": `${hostname()}/${dead}`, "sdbackup.transport.dir": dir },
     });
     try {
-      const r = await sdbackup(["backup", "--app", stack.project, "--target", target, "--json"], { cwd });
+      const r = await sdbackup(["backup", "--app", stack.project, "--target", pg.target, "--json"], { cwd: pg.cwd });
       expect(r.code, r.stderr).toBe(0);
       const items = (JSON.parse(r.stdout) as { items: { part?: string; transport?: string }[] }).items;
       expect(items.find((i) => i.part === "appdb")?.transport).toBe("fast");
