@@ -167,7 +167,7 @@ function contextFor(run: RestoreRun, item: ManifestItem, plan: PlanItem): RunCon
  * machine (docs/benchmarks.md), more than the exec stream costs for a few megabytes.
  */
 const SMALL_FOR_FAST = 16 << 20;
-function transportFor(mode: TransportMode, item: ManifestItem): TransportMode {
+export function transportFor(mode: TransportMode, item: ManifestItem): TransportMode {
   return mode === "auto" && item.bytes < SMALL_FOR_FAST ? "exec" : mode;
 }
 

@@ -7,6 +7,7 @@ import type { RunContext, Strategy } from "../../strategies/types.ts";
 import type { Logger } from "../../ui/logger.ts";
 import { createSecretRegistry } from "../../strategies/shared/secrets.ts";
 import { waitReady } from "../restore/preflight.ts";
+import { transportFor } from "../restore/run-restore.ts";
 
 /** Every drill container carries it; the value is the run's id, so each run removes its own. */
 export const DRILL_LABEL = "sdbackup.drill";
@@ -58,9 +59,11 @@ export async function startDrillServer(
     detection: { strategy: strategy.name, source: "label", confidence: 1, paths: [], warnings: [] },
   };
   await waitReady([{ service: opts.service, strategy, ctx }], opts.waitMs, signal, log);
-  // Restores stop and start containers (redis): each item sees the container as it is then.
+  // Restores stop and start containers (redis): each item sees the container as it is then. Bytes
+  // travel as a real restore's do (`--transport auto`), so a drill costs what the restore it proves.
   const forItem = (item: ManifestItem): RunContext => ({
     ...ctx, detection: { ...ctx.detection, paths: item.paths }, ...(item.part ? { part: item.part } : {}),
+    transport: { mode: transportFor("auto", item) },
   });
   return { ctx, forItem };
 }

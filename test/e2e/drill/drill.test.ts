@@ -5,6 +5,7 @@ import { sdbackup, type CliRun } from "../../helpers/cli.ts";
 import { postgresFixture } from "../../helpers/postgres.ts";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { hostname } from "node:os";
 
 const run = promisify(execFile);
 
@@ -60,19 +61,23 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
   it("one SIGINT while the throwaway server restores: exit 130 within seconds, no drill container or volume left", async () => {
     let pid = 0;
     const running = sdbackup(["verify", "--restore-test", "--set", set, "--app", stack.project, "--target", pg.target], { cwd: pg.cwd, onSpawn: (p) => (pid = p) });
-    const drillContainers = async () => (await run("docker", ["ps", "-aq", "--filter", `label=sdbackup.drill.project=${stack.project}`])).stdout.split("\n").filter(Boolean);
+    const labelled = async (label: string) => (await run("docker", ["ps", "-aq", "--filter", `label=${label}`])).stdout.split("\n").filter(Boolean);
+    const drillContainers = () => labelled(`sdbackup.drill.project=${stack.project}`);
+    // pg_restore runs in the throwaway server, or beside it in a transport helper (auto picks fast for large artifacts)
+    const ours = async () => [...(await drillContainers()), ...(await labelled(`sdbackup.transport.owner=${hostname()}/${pid}`))];
     let restoring: string | undefined;
     let ended: CliRun | undefined;
     void running.then((r) => (ended = r));
     const deadline = Date.now() + 120_000;
     while (!restoring && !ended && Date.now() < deadline) {
-      for (const id of await drillContainers()) {
+      for (const id of await ours()) {
         const ps = await run("docker", ["top", id, "-o", "pid,args"]).then((r) => r.stdout, () => "");
         if (/^\s*\d+\s+\S*\bpg_restore /m.test(ps)) restoring = id;
       }
     }
-    expect(restoring, `pg_restore never seen running in a drill container; ${ended ? `the drill ended: ${ended.code} ${ended.stderr}` : ""}`).toBeDefined();
-    const volumes = JSON.parse((await run("docker", ["inspect", "--format", "{{json .Mounts}}", restoring!])).stdout) as { Type: string; Name?: string }[];
+    expect(restoring, `pg_restore never seen running for the drill; ${ended ? `the drill ended: ${ended.code} ${ended.stderr}` : ""}`).toBeDefined();
+    const [throwaway] = await drillContainers();
+    const volumes = JSON.parse((await run("docker", ["inspect", "--format", "{{json .Mounts}}", throwaway!])).stdout) as { Type: string; Name?: string }[];
     const anonymous = volumes.filter((m) => m.Type === "volume").map((m) => m.Name!);
     expect(anonymous.length).toBeGreaterThan(0);
     const sent = Date.now();
@@ -80,7 +85,7 @@ describe("e2e: verify --restore-test fails on lost rows and on a corrupted artif
     const r = await running;
     expect(r.code, r.stderr).toBe(130);
     expect(Date.now() - sent).toBeLessThan(20_000);
-    expect(await drillContainers()).toEqual([]);
+    expect(await ours()).toEqual([]);
     for (const name of anonymous) await expect(run("docker", ["volume", "inspect", name])).rejects.toThrow();
   }, 300_000);
 
