@@ -16,6 +16,9 @@
 // At the largest size, bench/transport.mjs compares the dump tool's floor, the exec floor, sdbackup
 // over the fast and the exec transport and restic reading stdin (issue 16; --skip-transports: not;
 // --only-transports: nothing else).
+// At the largest size, bench/drill.mjs times `verify --restore-test` of one set against `restore` of
+// it into a fresh server (issue 10: a drill takes at most 1.5× the restore; --skip-drill: not;
+// --only-drill: nothing else).
 // Then bench/s3-upload-memory.mjs measures the peak RSS of S3 uploads into s3rver at the defaults,
 // one per --s3-sizes entry in MiB (1024 by default; 10240 takes 5-7 min on 2 cores), and a
 // simulated 1,000-part cap taking more than 1,000 × 5 MiB (3-4 min); --only-s3 runs only those.
@@ -33,6 +36,7 @@ import { breakdownTable, judge, judgeBackpressure, mib, sizeTable } from "./lib/
 import { backpressureCheck } from "./lib/backpressure.mjs";
 import { breakdown, measureSize } from "./pg-backup.mjs";
 import { measureTransports, transportTable } from "./transport.mjs";
+import { drillTable, judgeDrill, measureDrill } from "./drill.mjs";
 import { CAP_QUERY, CAP_SIZE_MIB, judgeS3, measureS3, s3Table } from "./s3-upload-memory.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,6 +54,8 @@ const { values: opts } = parseArgs({
     "backpressure-s": { type: "string", default: "20" },
     "skip-transports": { type: "boolean", default: false },
     "only-transports": { type: "boolean", default: false },
+    "skip-drill": { type: "boolean", default: false },
+    "only-drill": { type: "boolean", default: false },
     "s3-sizes": { type: "string", default: "1024" },
     "skip-s3": { type: "boolean", default: false },
     "only-s3": { type: "boolean", default: false },
@@ -122,7 +128,7 @@ async function main() {
   for (const sizeMb of sizes) {
     log(`\n== ${sizeMb} MiB: seeding…`);
     const seeded = await seedTo(db, sizeMb, log);
-    if (opts["only-transports"]) continue;
+    if (opts["only-transports"] || opts["only-drill"]) continue;
     const loadBefore = loadAverage();
     log(`measuring ${clis.length * 3 + 2} cases × ${runs} runs…`);
     const result = await measureSize(ctx, db);
@@ -136,12 +142,23 @@ async function main() {
   }
 
   let transports = null;
-  if (!opts["skip-transports"]) {
+  if (!opts["skip-transports"] && !opts["only-drill"]) {
     log(`\ntransports at ${sizes.at(-1)} MiB (${clis[0].name})…`);
     transports = await measureTransports(ctx, db, clis[0]);
     console.log(`\n== transports at --size-mb ${sizes.at(-1)} (median of ${runs}, interleaved; ratios to the in-container floor):\n${transportTable(transports)}`);
   }
 
+  let drill = null;
+  if (!opts["skip-drill"] && !opts["only-transports"]) {
+    log(`\nrestore drill at ${sizes.at(-1)} MiB (${clis[0].name})…`);
+    drill = await measureDrill(ctx, db, clis[0]);
+    console.log(`\n== restore drill at --size-mb ${sizes.at(-1)} (median of ${runs}, interleaved):\n${drillTable(drill)}`);
+  }
+  if (opts["only-drill"]) {
+    console.log(`\ngoals (MISS does not fail the run):\n${judgeDrill(drill).join("\n")}`);
+    if (opts.json) writeFileSync(opts.json, JSON.stringify({ environment: env.data, drill }, null, 2));
+    return;
+  }
   if (opts["only-transports"]) return;
   const checks = [];
   const checkS = Number(opts["backpressure-s"]);
@@ -154,12 +171,12 @@ async function main() {
   const s3 = opts["skip-s3"] ? [] : await s3Cases(ctx);
   const largest = results.at(-1).result.cases;
   const fastRate = Object.fromEntries(clis.map((c) => [c.name, largest.find((x) => x.id === `sdbackup-${c.name}-none`)?.dumpMbPerS]));
-  const goals = [...judge(results, clis.map((c) => c.name)), ...judgeBackpressure(checks, fastRate), ...judgeS3(s3)];
+  const goals = [...judge(results, clis.map((c) => c.name)), ...judgeBackpressure(checks, fastRate), ...judgeDrill(drill), ...judgeS3(s3)];
   console.log(`\ngoals (judged at every size; MISS does not fail the run):\n${goals.join("\n")}`);
   const totalS = (performance.now() - started) / 1000;
   console.log(`\ntotal ${totalS.toFixed(0)} s; load average now ${loadAverage()}`);
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, transports, backpressure: checks, s3, goals, totalS }, null, 2));
+    writeFileSync(opts.json, JSON.stringify({ environment: env.data, results, transports, drill, backpressure: checks, s3, goals, totalS }, null, 2));
     log(`wrote ${opts.json}`);
   }
 }

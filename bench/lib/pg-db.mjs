@@ -51,15 +51,18 @@ SELECT i,
             ELSE decode(repeat('00ff', 8 + i % 24), 'hex') END
 FROM generate_series(${from}, ${to}) AS i;`;
 
-/** Starts the container and waits until the final server (not initdb's socket-only one) accepts TCP. */
-export async function startDb(project) {
+/**
+ * Starts the container and waits until the final server (not initdb's socket-only one) accepts TCP.
+ * `defaults`: the image's own server settings (as a drill's throwaway server has), not the seeding ones.
+ */
+export async function startDb(project, { defaults = false } = {}) {
   const password = randomBytes(12).toString("hex");
   const labels = { "sdbackup.test": "1", "sdbackup.bench": "1", "com.docker.compose.project": project, "com.docker.compose.service": "db" };
   // 256m of /dev/shm: VACUUM of a table this size needs more dynamic shared memory than the 64m default.
   const argv = ["docker", "run", "-d", "--name", project, "--shm-size", "256m"];
   for (const [k, v] of Object.entries(labels)) argv.push("--label", `${k}=${v}`);
   // -e NAME without a value: docker reads the value from its own environment, not from argv.
-  argv.push("-e", "POSTGRES_PASSWORD", "-e", `POSTGRES_USER=${USER}`, "-e", `POSTGRES_DB=${DB}`, IMAGE, ...SERVER_ARGS);
+  argv.push("-e", "POSTGRES_PASSWORD", "-e", `POSTGRES_USER=${USER}`, "-e", `POSTGRES_DB=${DB}`, IMAGE, ...(defaults ? [] : SERVER_ARGS));
   const id = (await capture(argv, { env: { ...process.env, POSTGRES_PASSWORD: password } })).trim();
   const deadline = Date.now() + 120_000;
   for (;;) {
