@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ContainerDetails, ContainerMount, ContainerSummary } from "./types.ts";
 import { call, shortId, statusOf, engineMessage, type Engine } from "./engine.ts";
 
@@ -43,10 +44,23 @@ export async function startContainer(engine: Engine, id: string, { signal }: Sig
   await lifecycle(engine, "start", id, signal, (c) => c.start({ abortSignal: signal }), (err) => statusOf(err) === 304);
 }
 
-/** Idempotent: pausing a paused container is fine (the engine answers "already paused"). */
-export async function pauseContainer(engine: Engine, id: string, { signal }: Signal): Promise<void> {
-  await lifecycle(engine, "pause", id, signal, (c) => c.pause({ abortSignal: signal }), (err) => conflict(err, /already paused/i));
+/**
+ * Idempotent: pausing a paused container is fine (the engine answers "already paused"). The cgroup
+ * freezer gives up ("unable to freeze") when a process does not stop in time, which a busy host
+ * makes common; runc thaws the container then, so trying again a few times is safe.
+ */
+export async function pauseContainer(engine: Engine, id: string, { signal }: Signal, retryDelayMs = 1000): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lifecycle(engine, "pause", id, signal, (c) => c.pause({ abortSignal: signal }), (err) => conflict(err, /already paused/i));
+    } catch (err) {
+      if (attempt >= PAUSE_ATTEMPTS || signal.aborted || !/unable to freeze/i.test(engineMessage(err))) throw err;
+      await sleep(retryDelayMs * attempt, undefined, { signal });
+    }
+  }
 }
+
+const PAUSE_ATTEMPTS = 4;
 
 /** Idempotent: unpausing a container that is not paused is fine ("is not paused"). */
 export async function unpauseContainer(engine: Engine, id: string, { signal }: Signal): Promise<void> {
