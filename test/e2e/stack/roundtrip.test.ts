@@ -119,8 +119,9 @@ describe("backup → change → restore brings postgres and volumes back", () =>
     expect(r.code, r.stderr).toBe(1);
     // issue 12: the roles part succeeds but is not kept: a service's parts are committed whole or not at all
     expect(JSON.parse(r.stdout)).toMatchObject({ status: "failed", items: [{ service: "db", status: "failed" }, { service: "db", status: "failed" }] });
-    expect(r.stderr).toMatch(/pg_dump exited 1/);
-    expect(r.stderr).toMatch(/nope_missing_db/);
+    // the session holding the dump's snapshot meets the missing database first (issue 10)
+    expect(r.stderr).toMatch(/(pg_dump|psql) exited \d+ in service db/);
+    expect(r.stderr).toMatch(/database "nope_missing_db" does not exist/);
     expect(await readdir(join(target, stack.project))).toEqual(before);
     expect(await leftovers()).toEqual([]);
     const list = JSON.parse((await cli(["list", "--json"])).stdout);
