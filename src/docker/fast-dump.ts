@@ -173,7 +173,7 @@ export class FastOutput extends Transform {
   async #removeAll(): Promise<void> {
     await this.#ready.catch(() => {});
     this.#socket?.destroy();
-    await this.#helper?.remove({ force: true, v: false }).catch(() => {});
+    await this.#helper?.remove({ force: true, v: true }).catch(() => {});
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
   }
 

@@ -141,7 +141,7 @@ export class FastInput extends Readable {
   async #removeAll(): Promise<void> {
     await this.#started.catch(() => {});
     this.#stdin.unpipe();
-    await this.#helper?.remove({ force: true, v: false }).catch(() => {});
+    await this.#helper?.remove({ force: true, v: true }).catch(() => {});
     this.#socket?.destroy();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
   }

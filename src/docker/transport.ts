@@ -88,7 +88,7 @@ export async function removeLeftovers(engine: Engine): Promise<number> {
     const mine = host === hostname();
     const dead = mine ? Number(pid) !== process.pid && !alive(Number(pid)) : Date.now() - c.Created * 1000 > STALE_MS;
     if (!dead) continue;
-    await engine.docker.getContainer(c.Id).remove({ force: true, v: false }).catch(() => {});
+    await engine.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
     const dir = c.Labels[DIR_LABEL] ?? "";
     if (mine && dirname(dir) === tmpdir() && basename(dir).startsWith(XFER_PREFIX)) await rm(dir, { recursive: true, force: true }).catch(() => {});
     removed++;
@@ -123,7 +123,7 @@ async function probeImage(engine: Engine, image: string, signal: AbortSignal): P
       HostConfig: { Binds: [`${fifo.dir}:${MOUNT}`], AutoRemove: false },
     });
     const started = helper;
-    const onAbort = () => void started.remove({ force: true }).catch(() => {});
+    const onAbort = () => void started.remove({ force: true, v: true }).catch(() => {});
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       await started.start();
@@ -137,7 +137,7 @@ async function probeImage(engine: Engine, image: string, signal: AbortSignal): P
     if (signal.aborted) throw signal.reason;
     return `the transport probe failed: ${engineMessage(err)}`;
   } finally {
-    await helper?.remove({ force: true, v: false }).catch(() => {});
+    await helper?.remove({ force: true, v: true }).catch(() => {});
     if (fifo) await rm(fifo.dir, { recursive: true, force: true }).catch(() => {});
   }
 }
