@@ -13,6 +13,7 @@ import { addEncryptOptions, resolveEncryption, type EncryptOptions } from "./enc
 import { checkIfDue, type NotDueResult } from "../core/schedule/due-check.ts";
 import { openTargetFlags } from "../targets/index.ts";
 import { createFanOut } from "../core/backup/fan-out.ts";
+import { guardPuts } from "../core/backup/guard-puts.ts";
 import { VERSION } from "../version.ts";
 import { TRANSPORT_MODES } from "../docker/transport.ts";
 import type { TransportMode } from "../docker/types.ts";
@@ -58,7 +59,8 @@ export async function runBackup(opts: BackupOptions, deps: Deps): Promise<Backup
   if (items.length === 0) throw new ConfigError(`nothing to back up in project ${project.name}`, { hint: "see sdbackup detect" });
   const stallTimeoutMs = parseElapsed(opts.stallTimeout ?? "5m", "--stall-timeout");
   const opened = await openTargetFlags(opts.target, { ...deps, stallTimeoutMs });
-  const target = opened.length === 1 ? opened[0]!.target : createFanOut(opened.map((o) => o.target));
+  const guarded = opened.map((o) => guardPuts(o.target, stallTimeoutMs));
+  const target = guarded.length === 1 ? guarded[0]! : createFanOut(guarded);
   const display = opened.map((o) => o.display).join(", ");
   if (opts.dryRun) {
     return {

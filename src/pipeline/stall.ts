@@ -72,3 +72,40 @@ export async function startWithin<T>(ms: number, error: (ms: number) => Error, c
     clearTimeout(timer);
   }
 }
+
+/**
+ * The other end's stall: a pass-through that fails when its consumer takes nothing for `ms` while
+ * data waits for it (a store that stopped answering: a frozen SFTP or WebDAV server, a hung NFS
+ * mount). The clock runs only while the consumer is behind, so a slow source is never its fault.
+ */
+export function drainGuard(ms: number, error: (ms: number) => Error): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  const guard = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      if (!guard.push(chunk) && !timer) {
+        timer = setTimeout(() => guard.destroy(error(ms)), ms);
+        timer.unref();
+      }
+      done();
+    },
+    flush(done: TransformCallback) {
+      done();
+    },
+    destroy(err, done) {
+      disarm();
+      done(err);
+    },
+  });
+  const read = guard._read.bind(guard);
+  guard._read = (size: number) => {
+    disarm();
+    read(size);
+  };
+  // the end is not the consumer's to stall on: what is buffered still needs reading, though
+  guard.once("end", disarm);
+  return guard;
+}

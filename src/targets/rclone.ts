@@ -11,9 +11,9 @@ import { createRcloneTarget } from "./rclone/target.ts";
 export const rcloneFactory: TargetFactory = {
   schemes: ["rclone"],
   redact: redactRclone,
-  async create(url, env) {
+  async create(url, env, opts = {}) {
     const settings = parseRcloneUrl(url, env);
     assertRcloneInstalled(settings.binary, env);
-    return createRcloneTarget(settings, env);
+    return createRcloneTarget(settings, env, opts);
   },
 };

@@ -14,6 +14,8 @@ export interface RcloneBackend {
   /** `rclone:RT:base` */
   url: string;
   env: NodeJS.ProcessEnv;
+  /** The serving process (`rclone serve`), for tests that freeze it. */
+  pid?: number;
   /** The directory the backend stores into. */
   dir: string;
   /** Files under `dir` whose names mark an unfinished put. */
@@ -85,5 +87,5 @@ export async function startRcloneBackend(kind: BackendKind): Promise<RcloneBacke
   const obscured = execFileSync("rclone", ["obscure", pass], { env: base, encoding: "utf8" }).trim();
   const remote = { TYPE: "webdav", URL: `http://127.0.0.1:${port}/`, VENDOR: "other", USER: user, PASS: obscured };
   const env = { ...base, ...Object.fromEntries(Object.entries(remote).map(([k, v]) => [`RCLONE_CONFIG_RT_${k}`, v])) };
-  return { url: "rclone:RT:base", env, dir: data, leftovers, seed, stop };
+  return { url: "rclone:RT:base", env, dir: data, leftovers, seed, stop, ...(server.pid ? { pid: server.pid } : {}) };
 }

@@ -40,7 +40,8 @@ export async function commitToEach(
 
 // --- internal ---
 
+/** Best effort within 15 s: a target that failed has often stopped answering; prune collects the rest. */
 async function removeQuietly(t: Target, keys: string[]): Promise<void> {
-  const signal = AbortSignal.timeout(60_000);
+  const signal = AbortSignal.timeout(15_000);
   for (const key of keys) await t.remove(key, { signal }).catch(() => {});
 }

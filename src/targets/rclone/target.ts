@@ -5,6 +5,8 @@ import type { ObjectInfo, Target } from "../types.ts";
 import { startDaemon, type RcDaemon } from "./process.ts";
 import { createRcClient, RcError } from "./rc.ts";
 import type { RcloneSettings } from "./settings.ts";
+import { storeStalled } from "../shared/stalled.ts";
+import { watchTransfer } from "./watch.ts";
 
 /** Temporary names of in-flight puts: `<name>.tmp-<16 hex>`. list() never shows them. */
 export const TMP_NAME = /\.tmp-[0-9a-f]{16}$/;
@@ -27,7 +29,7 @@ interface LsEntry {
  * `operations/movefile` once the upload is complete, so readers never see a partial object; on
  * failure the request is cut (which cancels rclone's upload) and the temporary object deleted.
  */
-export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): Target {
+export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv, opts: { stallTimeoutMs?: number } = {}): Target {
   const fs = `${s.remote}${s.path}`;
   const shown = s.display.replace(/^rclone:/, "");
   const scrub = (text: string) => text.split(s.remote).join(shown.slice(0, shown.length - s.path.length));
@@ -70,9 +72,11 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): T
    * A cancelled upload may still be closing on the remote (an SFTP server writes its handle on close),
    * so the temporary object is deleted until it has stayed gone for two checks in a row.
    */
-  async function removeTmp(key: string): Promise<void> {
-    const signal = AbortSignal.timeout(60_000);
-    for (let gone = 0, i = 0; gone < 2 && i < 20; i++) {
+  async function removeTmp(key: string, run: AbortSignal): Promise<void> {
+    // After an interrupt the run must end within seconds: a store that stopped answering keeps the
+    // temporary object, and the next run's sweep removes it (a temporary name is never listed).
+    const signal = AbortSignal.timeout(run.aborted ? 5_000 : 60_000);
+    for (let gone = 0, i = 0; gone < 2 && i < 20 && !signal.aborted; i++) {
       await rc.call("operations/deletefile", { fs, remote: key }, signal).catch(() => {});
       await new Promise((resolve) => setTimeout(resolve, 150));
       gone = (await stat(key, signal).catch(() => null)) === null ? gone + 1 : 0;
@@ -90,14 +94,23 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv): T
       const slash = key.lastIndexOf("/");
       const tmpName = `${key.slice(slash + 1)}.tmp-${randomBytes(8).toString("hex")}`;
       const tmp = joinKey(key.slice(0, Math.max(slash, 0)), tmpName);
+      // once rclone has every byte, a store that stopped answering is seen in rclone's own progress
+      const stalled = new AbortController();
+      const uploading = AbortSignal.any([signal, stalled.signal]);
+      let unwatch = () => {};
+      if (opts.stallTimeoutMs) {
+        const ms = opts.stallTimeoutMs;
+        body.once("end", () => (unwatch = watchTransfer(rc, ms, () => stalled.abort(storeStalled(s.display, key, ms)), uploading)));
+      }
       try {
-        const bytes = await rc.upload(fs, key.slice(0, Math.max(slash, 0)), tmpName, body, signal);
+        const bytes = await rc.upload(fs, key.slice(0, Math.max(slash, 0)), tmpName, body, uploading).finally(() => unwatch());
         await rc.call("operations/movefile", { srcFs: fs, srcRemote: tmp, dstFs: fs, dstRemote: key }, signal);
         return { bytes };
       } catch (err) {
         body.destroy();
-        await removeTmp(tmp);
+        await removeTmp(tmp, uploading);
         throwIfAborted(signal);
+        if (stalled.signal.aborted) throw stalled.signal.reason;
         if (err instanceof Error && !(err instanceof RcError) && !isConnectionError(err)) throw err;
         throw fail("upload", key, err);
       }
