@@ -34,6 +34,14 @@ describe("rclone target specifics", () => {
     await expect(openTarget("rclone:nocolon", { env: process.env, cwd: "/" })).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it("a remote rclone refuses says rclone's reason, not the broken pipe it causes", async () => {
+    const t = await openTarget("rclone:NOSUCHREMOTE:x", { env: { ...process.env, RCLONE_CONFIG: "/nonexistent/rclone.conf" }, cwd: "/" });
+    const big = Readable.from(Array.from({ length: 64 }, () => Buffer.alloc(256 * 1024, 1)));
+    const err = await t.put("k.bin", big, { signal }).then(() => undefined, (e: unknown) => e as TargetError);
+    expect(err).toBeInstanceOf(TargetError);
+    expect(err?.message).toMatch(/cannot upload k\.bin: [a-z/]+: didn't find section in config file/);
+  });
+
   it("names the remote without its secrets when rclone fails", async () => {
     const t = await openTarget("rclone::webdav,url='http://127.0.0.1:1/',pass=SECRETVALUE:x", { env: process.env, cwd: "/" });
     const err = await t.put("k", Readable.from([Buffer.from("x")]), { signal }).then(() => undefined, (e: unknown) => e as TargetError);

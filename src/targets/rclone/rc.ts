@@ -45,6 +45,10 @@ export function createRcClient(daemon: () => Promise<RcDaemon>, scrub: (text: st
       const res = await response;
       return { res, done: () => unlink[Symbol.dispose]() };
     } catch (err) {
+      // rclone refusing an upload (an unknown remote, say) answers and closes before taking the
+      // body: its answer, not the broken pipe, says why
+      const early = signal.aborted ? undefined : await answeredAlready(response);
+      if (early && early.statusCode !== 200) return { res: early, done: () => unlink[Symbol.dispose]() };
       internal.abort();
       unlink[Symbol.dispose]();
       throwIfAborted(signal);
@@ -75,7 +79,10 @@ export function createRcClient(daemon: () => Promise<RcDaemon>, scrub: (text: st
       const boundary = `sdbackup-${randomBytes(12).toString("hex")}`;
       let bytes = 0;
       let bodyError: unknown;
-      body.once("error", (err) => (bodyError ??= err));
+      // a premature close is the pipeline tearing the body down after the request failed, not its fault
+      body.on("error", (err) => {
+        if ((err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") bodyError ??= err;
+      });
       const framed = new PassThrough();
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -94,6 +101,13 @@ export function createRcClient(daemon: () => Promise<RcDaemon>, scrub: (text: st
       const sending = send("POST", `/operations/uploadfile?${query}`, headers, framed, signal);
       const [piped, sent] = await Promise.allSettled([piping, sending]);
       if (piped.status === "rejected" || sent.status === "rejected") {
+        if (sent.status === "fulfilled" && sent.value.res.statusCode !== 200 && bodyError === undefined && !signal.aborted) {
+          try {
+            await readJson(sent.value.res, "upload");
+          } finally {
+            sent.value.done();
+          }
+        }
         if (sent.status === "fulfilled") {
           sent.value.res.destroy();
           sent.value.done();
@@ -121,4 +135,15 @@ export function createRcClient(daemon: () => Promise<RcDaemon>, scrub: (text: st
       return res;
     },
   };
+}
+
+/** The response when it has already arrived (within a moment), else undefined. */
+async function answeredAlready(response: Promise<IncomingMessage>): Promise<IncomingMessage | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const moment = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 500)));
+  try {
+    return await Promise.race([response.catch(() => undefined), moment]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

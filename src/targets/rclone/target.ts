@@ -111,8 +111,11 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv, op
         await removeTmp(tmp, uploading);
         throwIfAborted(signal);
         if (stalled.signal.aborted) throw stalled.signal.reason;
-        if (err instanceof Error && !(err instanceof RcError) && !isConnectionError(err)) throw err;
-        throw fail("upload", key, err);
+        if (err instanceof Error && !(err instanceof RcError) && !isConnectionError(err) && !isPrematureClose(err)) throw err;
+        // rclone refusing the remote answers and hangs up before reading the body; the broken pipe
+        // that leaves says nothing, so ask rclone about the remote itself
+        const why = err instanceof RcError ? undefined : await rc.call("operations/fsinfo", { fs }, AbortSignal.timeout(5_000)).then(() => undefined, (e: unknown) => e);
+        throw fail("upload", key, why instanceof RcError ? why : err);
       }
     },
 
@@ -166,6 +169,10 @@ export function createRcloneTarget(s: RcloneSettings, env: NodeJS.ProcessEnv, op
 }
 
 // --- internal ---
+
+function isPrematureClose(err: Error): boolean {
+  return (err as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE";
+}
 
 function isConnectionError(err: Error): boolean {
   const code = (err as NodeJS.ErrnoException).code;
