@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { drainGuard } from "../../pipeline/stall.ts";
 import type { Target } from "../../targets/types.ts";
 import { storeStalled } from "../../targets/shared/stalled.ts";
+import { TargetError } from "../../errors.ts";
 
 /**
  * `target` with every put bounded by the stall timeout on the store's side: a put whose store takes
@@ -33,8 +34,13 @@ export function guardPuts(target: Target, ms: number): Target {
       try {
         return await target.put(key, guard, { signal: AbortSignal.any([opts.signal, stalled.signal]) });
       } catch (err) {
-        // the target may report the abort its own way; the stall is what happened
-        throw stalled.signal.aborted && !opts.signal.aborted ? stalled.signal.reason : err;
+        if (!stalled.signal.aborted || opts.signal.aborted) throw err;
+        // the stall is what happened; what the target says about its aborted put (an upload it
+        // could not abort on a frozen store) is worth keeping
+        const reason = stalled.signal.reason as TargetError;
+        if (!(err instanceof TargetError) || err === reason) throw reason;
+        if (err.message.includes(reason.message)) throw err;
+        throw new TargetError(`${reason.message}; ${err.message}`, { ...(reason.hint ? { hint: reason.hint } : {}), cause: err });
       } finally {
         body.unpipe(guard);
       }

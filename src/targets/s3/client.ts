@@ -108,13 +108,15 @@ export function createS3Target(s: S3Settings, opts: { stallTimeoutMs?: number } 
         internal.abort();
         await piped;
         const why = fromSource !== undefined || signal.aborted ? undefined : uploadFailure(err, socketTimeout);
+        // a caller may end the put for a reason of its own (the store stopped taking data)
+        const stopped = signal.aborted && signal.reason instanceof TargetError ? errorMessage(signal.reason) : undefined;
         try {
           await abortMultipart(Key, state);
         } catch (abortErr) {
           // After an interrupt the upload is left to a later backup's sweep; say so and go.
-          if (signal.aborted) throw new CancelledError(`interrupted; multipart upload ${state.uploadId} of ${key} in ${s.display} was not aborted (${errorMessage(abortErr)}): a later backup removes it once it is a day old`, { cause: signal.reason });
+          if (signal.aborted && stopped === undefined) throw new CancelledError(`interrupted; multipart upload ${state.uploadId} of ${key} in ${s.display} was not aborted (${errorMessage(abortErr)}): a later backup removes it once it is a day old`, { cause: signal.reason });
           throw new TargetError(
-            `${s.display}: cannot upload ${key}: ${why ?? errorMessage(fromSource)}; its multipart upload ${state.uploadId} could not be aborted (${errorMessage(abortErr)})`,
+            `${s.display}: cannot upload ${key}: ${stopped ?? why ?? errorMessage(fromSource)}; its multipart upload ${state.uploadId} could not be aborted (${errorMessage(abortErr)})`,
             { cause: err, hint: "a later backup removes the upload once it is a day old; a bucket lifecycle rule that aborts incomplete multipart uploads is a backstop" },
           );
         }
