@@ -116,19 +116,7 @@ export class FastOutput extends Transform {
       this.#socket = new Socket({ fd, readable: true, writable: false });
       this.#socket.on("error", (e) => this.destroy(e));
       this.#socket.pipe(this);
-      const env = { ...this.#opts.env, ...this.#opts.helperEnv };
-      const helper = await call(this.#engine, `create transport helper for ${shortId(container.id)}`, signal, () =>
-        this.#engine.docker.createContainer({
-          Image: container.image,
-          Entrypoint: ["sh", "-c", SCRIPT, "sdbackup-dump"],
-          Cmd: this.#argv,
-          Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          User: "0:0",
-          Labels: { [TRANSPORT_LABEL]: this.#opts.runId, [OWNER_LABEL]: ownerTag(), [DIR_LABEL]: this.#dir! },
-          HostConfig: { NetworkMode: `container:${container.id}`, Binds: [`${this.#dir}:${MOUNT}`], AutoRemove: false },
-          abortSignal: signal,
-        } as Dockerode.ContainerCreateOptions),
-      );
+      const helper = await createHelper(this.#engine, container, { script: SCRIPT, name: "sdbackup-dump", argv: this.#argv, dir: this.#dir!, opts: this.#opts }, signal);
       this.#helper = helper;
       if (this.destroyed) return; // _destroy's cleanup waits for this start, then removes the helper
       await call(this.#engine, "start transport helper", signal, () => helper.start({ abortSignal: signal }));
@@ -208,6 +196,32 @@ export function helperFailure(h: { helper: Dockerode.Container | undefined; argv
 }
 
 /** `<hostname>/<pid>`: whose helper a container is, so a later run can tell a live owner. */
+/**
+ * The helper container both directions use: the database's own image in its network namespace,
+ * root (to open the FIFO whatever the image's user), the private directory bind-mounted, labelled so
+ * a crashed run's helper is found again. `script` runs `argv` against the FIFO.
+ */
+export async function createHelper(
+  engine: Engine,
+  container: ContainerDetails,
+  h: { script: string; name: string; argv: string[]; dir: string; opts: FastDumpOptions },
+  signal: AbortSignal,
+): Promise<Dockerode.Container> {
+  const env = { ...h.opts.env, ...h.opts.helperEnv };
+  return call(engine, `create transport helper for ${shortId(container.id)}`, signal, () =>
+    engine.docker.createContainer({
+      Image: container.image,
+      Entrypoint: ["sh", "-c", h.script, h.name],
+      Cmd: h.argv,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      User: "0:0",
+      Labels: { [TRANSPORT_LABEL]: h.opts.runId, [OWNER_LABEL]: ownerTag(), [DIR_LABEL]: h.dir },
+      HostConfig: { NetworkMode: `container:${container.id}`, Binds: [`${h.dir}:${MOUNT}`], AutoRemove: false },
+      abortSignal: signal,
+    } as Dockerode.ContainerCreateOptions),
+  );
+}
+
 export function ownerTag(): string {
   return `${hostname()}/${process.pid}`;
 }

@@ -8,8 +8,8 @@ import { rm } from "node:fs/promises";
 import { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { call, shortId, type Engine } from "./engine.ts";
-import { DIR_LABEL, helperFailure, makeFifoDir, MOUNT, NOT_VISIBLE, OWNER_LABEL, ownerTag, readHelperStderr, TRANSPORT_LABEL, type FastDumpOptions } from "./fast-dump.ts";
+import { call, type Engine } from "./engine.ts";
+import { createHelper, helperFailure, makeFifoDir, MOUNT, NOT_VISIBLE, readHelperStderr, type FastDumpOptions } from "./fast-dump.ts";
 import { secretValues, StderrTail } from "./redact.ts";
 import type { ContainerDetails } from "./types.ts";
 
@@ -73,19 +73,7 @@ export class FastInput extends Readable {
     const { dir, fifo } = await makeFifoDir("in", this.#opts.helperFiles);
     this.#dir = dir;
     if (this.destroyed) throw new Error("destroyed");
-    const env = { ...this.#opts.env, ...this.#opts.helperEnv };
-    const helper = await call(this.#engine, `create transport helper for ${shortId(container.id)}`, signal, () =>
-      this.#engine.docker.createContainer({
-        Image: container.image,
-        Entrypoint: ["sh", "-c", SCRIPT, "sdbackup-load"],
-        Cmd: this.#argv,
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        User: "0:0",
-        Labels: { [TRANSPORT_LABEL]: this.#opts.runId, [OWNER_LABEL]: ownerTag(), [DIR_LABEL]: dir },
-        HostConfig: { NetworkMode: `container:${container.id}`, Binds: [`${dir}:${MOUNT}`], AutoRemove: false },
-        abortSignal: signal,
-      } as Dockerode.ContainerCreateOptions),
-    );
+    const helper = await createHelper(this.#engine, container, { script: SCRIPT, name: "sdbackup-load", argv: this.#argv, dir, opts: this.#opts }, signal);
     this.#helper = helper;
     if (this.destroyed) throw new Error("destroyed"); // _destroy's cleanup waits for this start, then removes the helper
     await call(this.#engine, "start transport helper", signal, () => helper.start({ abortSignal: signal }));
