@@ -10,31 +10,24 @@ export const DEFAULT_STALL_MS = 5 * 60_000;
  * `error()` builds the failure, so it can name the service and the artifact.
  */
 export function stallGuard(ms: number, error: (ms: number) => Error): Transform {
-  let timer: NodeJS.Timeout | undefined;
-  const disarm = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-  };
+  const clock = stallClock(ms, () => guard.destroy(error(ms)));
   const guard = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      disarm();
+      clock.disarm();
       done(null, chunk);
     },
     flush(done: TransformCallback) {
-      disarm();
+      clock.disarm();
       done();
     },
     destroy(err, done) {
-      disarm();
+      clock.disarm();
       done(err);
     },
   });
   const read = guard._read.bind(guard);
   guard._read = (size: number) => {
-    if (!timer && !guard.writableFinished) {
-      timer = setTimeout(() => guard.destroy(error(ms)), ms);
-      timer.unref();
-    }
+    if (!guard.writableFinished) clock.arm();
     read(size);
   };
   return guard;
@@ -79,33 +72,38 @@ export async function startWithin<T>(ms: number, error: (ms: number) => Error, c
  * mount). The clock runs only while the consumer is behind, so a slow source is never its fault.
  */
 export function drainGuard(ms: number, error: (ms: number) => Error): Transform {
-  let timer: NodeJS.Timeout | undefined;
-  const disarm = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-  };
+  const clock = stallClock(ms, () => guard.destroy(error(ms)));
   const guard = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      if (!guard.push(chunk) && !timer) {
-        timer = setTimeout(() => guard.destroy(error(ms)), ms);
-        timer.unref();
-      }
-      done();
-    },
-    flush(done: TransformCallback) {
+      if (!guard.push(chunk)) clock.arm();
       done();
     },
     destroy(err, done) {
-      disarm();
+      clock.disarm();
       done(err);
     },
   });
   const read = guard._read.bind(guard);
   guard._read = (size: number) => {
-    disarm();
+    clock.disarm();
     read(size);
   };
-  // the end is not the consumer's to stall on: what is buffered still needs reading, though
-  guard.once("end", disarm);
+  guard.once("end", clock.disarm);
   return guard;
+}
+
+/** One timer for a guard: `arm` starts it unless it runs already, `disarm` stops it. */
+function stallClock(ms: number, fire: () => void): { arm(): void; disarm(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    arm() {
+      if (timer) return;
+      timer = setTimeout(fire, ms);
+      timer.unref();
+    },
+    disarm() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
