@@ -58,7 +58,8 @@ describe("backup to a read-only target", () => {
     }
   });
 
-  it.runIf(process.getuid?.() !== 0)("a directory without write permission (EACCES): exit 1, one line saying so", async () => {
+  // root writes through missing permission bits, so only a non-root run can meet EACCES for real
+  it.runIf(process.getuid?.() !== 0)("a directory without write permission (EACCES): exit 1, one line saying so (not run as root, which ignores the mode)", async () => {
     const locked = path.join(cwd, "locked");
     await mkdir(locked, { mode: 0o500 });
     try {
