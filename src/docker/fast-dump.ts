@@ -93,8 +93,9 @@ export class FastOutput extends Transform {
   }
 
   // The end comes after the cleanup: whoever waits for the dump must not exit before it.
+  // A short dump can end the FIFO before the engine has answered the start call: wait for the start.
   override _flush(callback: TransformCallback): void {
-    (this.#exit ?? Promise.resolve(-1)).then(
+    this.#ready.then(() => this.#exit ?? Promise.resolve(-1)).then(
       async (code) => callback(code === 0 ? (await this.#cleanup(), null) : this.#failure(code)),
       (err: Error) => callback(err),
     );
